@@ -31,12 +31,23 @@ pub enum ConfigError {
 
 /// One configured component: its id (with a deprecated type resolved to the current one), the
 /// id as written, and its decoded config.
-#[derive(Clone)]
 pub struct Configured<F: ?Sized> {
     pub id: ComponentId,
     pub written_id: ComponentId,
     pub factory: Arc<F>,
     pub config: AnyConfig,
+}
+
+// Not derived: a derive would demand `F: Clone`, and `F` is a `dyn` factory behind an `Arc`.
+impl<F: ?Sized> Clone for Configured<F> {
+    fn clone(&self) -> Self {
+        Configured {
+            id: self.id.clone(),
+            written_id: self.written_id.clone(),
+            factory: self.factory.clone(),
+            config: self.config.clone(),
+        }
+    }
 }
 
 /// The `service::pipelines::<id>` section.

@@ -1,0 +1,238 @@
+//! Logs: `ExportLogsServiceRequest` down to log records (events included: `eventName`), and the
+//! export response.
+
+use serde::de::MapAccess;
+
+use super::read::{self, Ctx, ReadMessage, json_fields};
+use super::scalar::{Enum, HexId, I64, Str, U32, U64};
+use super::write::{Obj, WriteJson};
+use crate::proto::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use crate::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
+
+const SEVERITY_NUMBER: Enum = Enum {
+    name: "SeverityNumber",
+    from_name: |s| SeverityNumber::from_str_name(s).map(|n| n as i32),
+};
+
+json_fields!(RequestField { ResourceLogs = "resourceLogs" | "resource_logs" });
+
+impl ReadMessage for ExportLogsServiceRequest {
+    const EXPECTING: &'static str = "an ExportLogsServiceRequest object";
+    type Field = RequestField;
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: RequestField,
+        map: &mut A,
+        ctx: &mut Ctx,
+    ) -> Result<(), A::Error> {
+        match field {
+            RequestField::ResourceLogs => read::repeated(map, ctx, &mut self.resource_logs),
+        }
+    }
+}
+
+impl WriteJson for ExportLogsServiceRequest {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.messages("resourceLogs", &self.resource_logs);
+        o.end();
+    }
+}
+
+json_fields!(ResourceLogsField {
+    Resource = "resource",
+    ScopeLogs = "scopeLogs" | "scope_logs",
+    SchemaUrl = "schemaUrl" | "schema_url",
+});
+
+impl ReadMessage for ResourceLogs {
+    const EXPECTING: &'static str = "a ResourceLogs object";
+    type Field = ResourceLogsField;
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ResourceLogsField,
+        map: &mut A,
+        ctx: &mut Ctx,
+    ) -> Result<(), A::Error> {
+        match field {
+            ResourceLogsField::Resource => self.resource = read::optional_message(map, ctx)?,
+            ResourceLogsField::ScopeLogs => read::repeated(map, ctx, &mut self.scope_logs)?,
+            ResourceLogsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
+        }
+        Ok(())
+    }
+}
+
+impl WriteJson for ResourceLogs {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.message("resource", self.resource.as_ref());
+        o.messages("scopeLogs", &self.scope_logs);
+        o.str("schemaUrl", &self.schema_url);
+        o.end();
+    }
+}
+
+json_fields!(ScopeLogsField {
+    Scope = "scope",
+    LogRecords = "logRecords" | "log_records",
+    SchemaUrl = "schemaUrl" | "schema_url",
+});
+
+impl ReadMessage for ScopeLogs {
+    const EXPECTING: &'static str = "a ScopeLogs object";
+    type Field = ScopeLogsField;
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ScopeLogsField,
+        map: &mut A,
+        ctx: &mut Ctx,
+    ) -> Result<(), A::Error> {
+        match field {
+            ScopeLogsField::Scope => self.scope = read::optional_message(map, ctx)?,
+            ScopeLogsField::LogRecords => read::repeated(map, ctx, &mut self.log_records)?,
+            ScopeLogsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
+        }
+        Ok(())
+    }
+}
+
+impl WriteJson for ScopeLogs {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.message("scope", self.scope.as_ref());
+        o.messages("logRecords", &self.log_records);
+        o.str("schemaUrl", &self.schema_url);
+        o.end();
+    }
+}
+
+json_fields!(LogRecordField {
+    TimeUnixNano = "timeUnixNano" | "time_unix_nano",
+    ObservedTimeUnixNano = "observedTimeUnixNano" | "observed_time_unix_nano",
+    SeverityNumber = "severityNumber" | "severity_number",
+    SeverityText = "severityText" | "severity_text",
+    Body = "body",
+    Attributes = "attributes",
+    DroppedAttributesCount = "droppedAttributesCount" | "dropped_attributes_count",
+    Flags = "flags",
+    TraceId = "traceId" | "trace_id",
+    SpanId = "spanId" | "span_id",
+    EventName = "eventName" | "event_name",
+});
+
+impl ReadMessage for LogRecord {
+    const EXPECTING: &'static str = "a LogRecord object";
+    type Field = LogRecordField;
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: LogRecordField,
+        map: &mut A,
+        ctx: &mut Ctx,
+    ) -> Result<(), A::Error> {
+        use LogRecordField as F;
+        match field {
+            F::TimeUnixNano => self.time_unix_nano = map.next_value_seed(U64)?,
+            F::ObservedTimeUnixNano => self.observed_time_unix_nano = map.next_value_seed(U64)?,
+            F::SeverityNumber => self.severity_number = map.next_value_seed(SEVERITY_NUMBER)?,
+            F::SeverityText => self.severity_text = map.next_value_seed(Str)?,
+            F::Body => self.body = read::optional_message(map, ctx)?,
+            F::Attributes => read::repeated(map, ctx, &mut self.attributes)?,
+            F::DroppedAttributesCount => {
+                self.dropped_attributes_count = map.next_value_seed(U32)?
+            }
+            F::Flags => self.flags = map.next_value_seed(U32)?,
+            F::TraceId => self.trace_id = map.next_value_seed(HexId::<16>)?,
+            F::SpanId => self.span_id = map.next_value_seed(HexId::<8>)?,
+            F::EventName => self.event_name = map.next_value_seed(Str)?,
+        }
+        Ok(())
+    }
+}
+
+impl WriteJson for LogRecord {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.u64("timeUnixNano", self.time_unix_nano);
+        o.u64("observedTimeUnixNano", self.observed_time_unix_nano);
+        o.i32("severityNumber", self.severity_number);
+        o.str("severityText", &self.severity_text);
+        o.message("body", self.body.as_ref());
+        o.messages("attributes", &self.attributes);
+        o.u32("droppedAttributesCount", self.dropped_attributes_count);
+        o.u32("flags", self.flags);
+        o.id("traceId", &self.trace_id);
+        o.id("spanId", &self.span_id);
+        o.str("eventName", &self.event_name);
+        o.end();
+    }
+}
+
+json_fields!(ResponseField { PartialSuccess = "partialSuccess" | "partial_success" });
+
+impl ReadMessage for ExportLogsServiceResponse {
+    const EXPECTING: &'static str = "an ExportLogsServiceResponse object";
+    type Field = ResponseField;
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ResponseField,
+        map: &mut A,
+        ctx: &mut Ctx,
+    ) -> Result<(), A::Error> {
+        match field {
+            ResponseField::PartialSuccess => {
+                self.partial_success = read::optional_message(map, ctx)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WriteJson for ExportLogsServiceResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.message("partialSuccess", self.partial_success.as_ref());
+        o.end();
+    }
+}
+
+json_fields!(PartialSuccessField {
+    RejectedLogRecords = "rejectedLogRecords" | "rejected_log_records",
+    ErrorMessage = "errorMessage" | "error_message",
+});
+
+impl ReadMessage for ExportLogsPartialSuccess {
+    const EXPECTING: &'static str = "an ExportLogsPartialSuccess object";
+    type Field = PartialSuccessField;
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PartialSuccessField,
+        map: &mut A,
+        _ctx: &mut Ctx,
+    ) -> Result<(), A::Error> {
+        match field {
+            PartialSuccessField::RejectedLogRecords => {
+                self.rejected_log_records = map.next_value_seed(I64)?;
+            }
+            PartialSuccessField::ErrorMessage => self.error_message = map.next_value_seed(Str)?,
+        }
+        Ok(())
+    }
+}
+
+impl WriteJson for ExportLogsPartialSuccess {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.i64("rejectedLogRecords", self.rejected_log_records);
+        o.str("errorMessage", &self.error_message);
+        o.end();
+    }
+}
