@@ -121,24 +121,21 @@ def make_exporters(protocol, endpoint, recorder):
         "metrics": OTLPMetricExporter(endpoint=f"{base}/v1/metrics"),
         "logs": OTLPLogExporter(endpoint=f"{base}/v1/logs"),
     }
-    for signal, exp in exporters.items():
-        original = exp._export
+    # Since SDK 1.45 every HTTP exporter sends through `_client.export(serialized_bytes)`.
+    from opentelemetry.exporter.otlp.common.http import _ExportResult
 
-        def export(serialized_data, *args, _signal=signal, _original=original, _exp=exp, **kwargs):
+    for signal, exp in exporters.items():
+        client = exp._client
+        original = client.export
+
+        def export(serialized_data, _signal=signal, _original=original, _url=exp._endpoint):
             recorder.record(_signal, serialized_data)
             if protocol == "http-json":
-                post(_exp._endpoint, to_otlp_json(_signal, serialized_data), "application/json")
+                post(_url, to_otlp_json(_signal, serialized_data), "application/json")
+                return _ExportResult(True, 200, "OK", None)
+            return _original(serialized_data)
 
-                class Ok:
-                    ok = True
-                    status_code = 200
-                    reason = "OK"
-                    text = ""
-
-                return Ok()
-            return _original(serialized_data, *args, **kwargs)
-
-        exp._export = export
+        client.export = export
     return exporters
 
 

@@ -14,8 +14,6 @@ pub fn factories() -> Factories {
             exporters::debug_factory(),
             exporters::file_factory(),
             exporters::nop_factory(),
-            exporters::otlp_grpc_factory(),
-            exporters::otlp_http_factory(),
         ],
         extensions: vec![extensions::health_check_factory()],
     }

@@ -30,7 +30,7 @@ pub fn components(f: &Factories) -> String {
     let mut exts: Vec<_> = f.extensions.iter().collect();
     exts.sort_by_key(|e| e.kind());
     for e in exts {
-        entry(&mut out, &**e);
+        entry(&mut out, e.as_ref());
         let _ = writeln!(out, "      stability:\n        extension: {}", e.stability().as_str());
     }
     out.push_str("providers:\n");
@@ -40,7 +40,7 @@ pub fn components(f: &Factories) -> String {
     out
 }
 
-fn entry(out: &mut String, f: &dyn FactoryInfo) {
+fn entry<F: FactoryInfo + ?Sized>(out: &mut String, f: &F) {
     let _ = writeln!(out, "    - name: {}\n      module: {}", f.kind(), f.module());
     if !f.deprecated_kinds().is_empty() {
         let _ = writeln!(out, "      deprecated_aliases: [{}]", f.deprecated_kinds().join(", "));

@@ -187,7 +187,7 @@ fn broken_configs_fail_with_upstream_messages() {
         (
             "duplicate YAML key",
             BASE.replace("  debug:\n", "  debug:\n  debug:\n"),
-            "duplicate",
+            "mapping key \"debug\" already defined at line",
         ),
         (
             "invalid YAML",

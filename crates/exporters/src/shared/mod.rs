@@ -1,0 +1,4 @@
+//! What several exporters of this crate share: wrapping a sender in the exporter helper per
+//! signal, and the Go-compatible bits of HTTP/gRPC clients.
+
+pub mod helped;
