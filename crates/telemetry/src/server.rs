@@ -217,6 +217,12 @@ fn process_metrics(labels: &[(&'static str, String)], type_suffix: bool) -> Stri
     out.push_str(&format!(
         "# HELP otelcol_process_uptime{total} Uptime of the process\n# TYPE otelcol_process_uptime{total} counter\notelcol_process_uptime{total}{{{l}}} {uptime}\n"
     ));
+    // Not an upstream metric: how many payloads were decoded from protobuf. A pass-through
+    // pipeline keeps it at zero; benchmarks and operators can check that it does.
+    out.push_str(&format!(
+        "# HELP ferrocol_payload_decodes{total} Payloads decoded from protobuf since start\n# TYPE ferrocol_payload_decodes{total} counter\nferrocol_payload_decodes{total}{{{l}}} {}\n",
+        pdata::decode_count()
+    ));
     if let Some((cpu, rss)) = read_proc_self() {
         out.push_str(&format!(
             "# HELP otelcol_process_cpu_seconds{total} Total CPU user and system time in seconds\n# TYPE otelcol_process_cpu_seconds{total} counter\notelcol_process_cpu_seconds{total}{{{l}}} {cpu}\n\
