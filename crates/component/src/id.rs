@@ -230,7 +230,11 @@ mod tests {
             ("a/b c", "invalid character(s) in name \"b c\""),
             ("a/b$", "invalid character(s) in name \"b$\""),
         ] {
-            assert_eq!(ComponentId::parse(input).unwrap_err().to_string(), err, "{input}");
+            assert_eq!(
+                ComponentId::parse(input).unwrap_err().to_string(),
+                err,
+                "{input}"
+            );
         }
         assert!(ComponentId::parse(&format!("a{}", "b".repeat(62))).is_ok());
         assert!(ComponentId::parse(&format!("a{}", "b".repeat(63))).is_err());

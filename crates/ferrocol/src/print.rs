@@ -31,7 +31,11 @@ pub fn components(f: &Factories) -> String {
     exts.sort_by_key(|e| e.kind());
     for e in exts {
         entry(&mut out, e.as_ref());
-        let _ = writeln!(out, "      stability:\n        extension: {}", e.stability().as_str());
+        let _ = writeln!(
+            out,
+            "      stability:\n        extension: {}",
+            e.stability().as_str()
+        );
     }
     out.push_str("providers:\n");
     for p in PROVIDERS {
@@ -41,9 +45,18 @@ pub fn components(f: &Factories) -> String {
 }
 
 fn entry<F: FactoryInfo + ?Sized>(out: &mut String, f: &F) {
-    let _ = writeln!(out, "    - name: {}\n      module: {}", f.kind(), f.module());
+    let _ = writeln!(
+        out,
+        "    - name: {}\n      module: {}",
+        f.kind(),
+        f.module()
+    );
     if !f.deprecated_kinds().is_empty() {
-        let _ = writeln!(out, "      deprecated_aliases: [{}]", f.deprecated_kinds().join(", "));
+        let _ = writeln!(
+            out,
+            "      deprecated_aliases: [{}]",
+            f.deprecated_kinds().join(", ")
+        );
     }
 }
 
@@ -121,8 +134,18 @@ mod tests {
     #[test]
     fn secrets_are_recognised_by_path() {
         let p = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert!(is_secret(&p(&["exporters", "otlp_http", "headers", "X-Api"])));
-        assert!(is_secret(&p(&["extensions", "basicauth", "client_auth", "password"])));
+        assert!(is_secret(&p(&[
+            "exporters",
+            "otlp_http",
+            "headers",
+            "X-Api"
+        ])));
+        assert!(is_secret(&p(&[
+            "extensions",
+            "basicauth",
+            "client_auth",
+            "password"
+        ])));
         assert!(!is_secret(&p(&["exporters", "otlp_http", "endpoint"])));
         assert!(!is_secret(&p(&["headers"])));
     }

@@ -31,7 +31,12 @@ fn good_request() -> Vec<u8> {
 fn peak_rss_mib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
 }
 
 #[test]
@@ -72,13 +77,27 @@ fn bad_input_gets_the_right_status_and_nothing_breaks() {
     let r = http(port, "POST", "/v1/traces", &json, b"{\"resourceSpans\": [").unwrap();
     assert_eq!(r.status, 400);
     let body: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON Status body");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_still_serving();
 
     // Wrong content type: 415 naming the supported types.
-    let r = http(port, "POST", "/v1/traces", &[("Content-Type", "text/plain")], b"hello").unwrap();
+    let r = http(
+        port,
+        "POST",
+        "/v1/traces",
+        &[("Content-Type", "text/plain")],
+        b"hello",
+    )
+    .unwrap();
     assert_eq!(r.status, 415);
-    assert!(r.text().contains("application/json") && r.text().contains("application/x-protobuf"), "{}", r.text());
+    assert!(
+        r.text().contains("application/json") && r.text().contains("application/x-protobuf"),
+        "{}",
+        r.text()
+    );
     assert_still_serving();
 
     // Wrong method.
@@ -104,23 +123,39 @@ fn bad_input_gets_the_right_status_and_nothing_breaks() {
         port,
         "POST",
         "/v1/traces",
-        &[("Content-Type", "application/x-protobuf"), ("Content-Encoding", "gzip")],
+        &[
+            ("Content-Type", "application/x-protobuf"),
+            ("Content-Encoding", "gzip"),
+        ],
         &bomb,
     )
     .unwrap();
     assert!(matches!(r.status, 400 | 413), "gzip bomb: {}", r.status);
-    assert!(peak_rss_mib(c.pid()) < 100, "peak RSS {} MiB", peak_rss_mib(c.pid()));
+    assert!(
+        peak_rss_mib(c.pid()) < 100,
+        "peak RSS {} MiB",
+        peak_rss_mib(c.pid())
+    );
     assert_still_serving();
 
     // Truncated protobuf over real gRPC: INTERNAL, as grpc-go (and so upstream) answers a request
     // message that fails to unmarshal.
-    let hex: String = good[..good.len() - 3].iter().map(|b| format!("{b:02x}")).collect();
-    let out = python_script("grpc_raw.py", &["--endpoint", &format!("127.0.0.1:{grpc}"), "--hex", &hex]);
+    let hex: String = good[..good.len() - 3]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let out = python_script(
+        "grpc_raw.py",
+        &["--endpoint", &format!("127.0.0.1:{grpc}"), "--hex", &hex],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("INTERNAL"), "{text}");
     assert!(text.contains("failed to unmarshal"), "{text}");
     let hex: String = good.iter().map(|b| format!("{b:02x}")).collect();
-    let out = python_script("grpc_raw.py", &["--endpoint", &format!("127.0.0.1:{grpc}"), "--hex", &hex]);
+    let out = python_script(
+        "grpc_raw.py",
+        &["--endpoint", &format!("127.0.0.1:{grpc}"), "--hex", &hex],
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
 
     assert!(!c.is_dead(), "{}", c.logs());

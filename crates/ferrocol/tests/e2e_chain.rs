@@ -9,7 +9,8 @@ use prost::Message;
 
 #[test]
 fn a_chain_of_two_collectors_loses_nothing() {
-    let (a_grpc, a_metrics, b_grpc, b_metrics) = (free_port(), free_port(), free_port(), free_port());
+    let (a_grpc, a_metrics, b_grpc, b_metrics) =
+        (free_port(), free_port(), free_port(), free_port());
     let b_dir = tempfile::tempdir().unwrap();
     let out = b_dir.path().join("spans.bin");
     let b_yaml = format!(
@@ -30,18 +31,33 @@ fn a_chain_of_two_collectors_loses_nothing() {
     );
     let mut a = Collector::start(&a_yaml);
     a.wait_ready();
-    assert!(a.logs().contains("deprecated"), "the otlp alias warns:\n{}", a.logs());
+    assert!(
+        a.logs().contains("deprecated"),
+        "the otlp alias warns:\n{}",
+        a.logs()
+    );
 
     let out_py = python_script(
         "blast.py",
-        &["--endpoint", &format!("127.0.0.1:{a_grpc}"), "--requests", "100", "--spans", "1000"],
+        &[
+            "--endpoint",
+            &format!("127.0.0.1:{a_grpc}"),
+            "--requests",
+            "100",
+            "--spans",
+            "1000",
+        ],
     );
     assert_eq!(String::from_utf8_lossy(&out_py.stdout).trim(), "100000");
 
     // A's queue drains to B; stopping A drains whatever is left.
     assert!(a.stop().success(), "{}", a.logs());
     assert_eq!(
-        metric(b_metrics, "otelcol_receiver_accepted_spans", &[("receiver", "otlp")]),
+        metric(
+            b_metrics,
+            "otelcol_receiver_accepted_spans",
+            &[("receiver", "otlp")]
+        ),
         Some(100_000.0),
         "A logs:\n{}",
         a.logs()
@@ -54,7 +70,12 @@ fn a_chain_of_two_collectors_loses_nothing() {
     while !rest.is_empty() {
         let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
         let req = ExportTraceServiceRequest::decode(&rest[4..4 + len]).unwrap();
-        for s in req.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
+        for s in req
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+        {
             spans += 1;
             names.insert(s.name.clone());
         }

@@ -22,7 +22,11 @@ fn no_arguments_runs_the_default_pipeline() {
 
     let health = http(13133, "GET", "/", &[], b"").unwrap();
     assert_eq!(health.status, 200, "{}", health.text());
-    assert!(health.text().contains("\"status\":\"Server available\""), "{}", health.text());
+    assert!(
+        health.text().contains("\"status\":\"Server available\""),
+        "{}",
+        health.text()
+    );
 
     for (protocol, port) in [("grpc", 4317), ("http-proto", 4318), ("http-json", 4318)] {
         let rec = c.path(&format!("{protocol}.rec"));
@@ -41,7 +45,11 @@ fn no_arguments_runs_the_default_pipeline() {
     // The SDK client sends 3 spans per protocol; batch flushes within its 200 ms timeout.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let sent = metric(8888, "otelcol_exporter_sent_spans", &[("exporter", "debug")]);
+        let sent = metric(
+            8888,
+            "otelcol_exporter_sent_spans",
+            &[("exporter", "debug")],
+        );
         if sent == Some(9.0) {
             break;
         }
@@ -62,7 +70,11 @@ fn no_arguments_runs_the_default_pipeline() {
             Some(spans)
         );
     }
-    assert!(c.logs().contains("Traces"), "debug output missing:\n{}", c.logs());
+    assert!(
+        c.logs().contains("Traces"),
+        "debug output missing:\n{}",
+        c.logs()
+    );
     assert!(c.stop().success());
     assert!(c.logs().contains("Shutdown complete."));
 }

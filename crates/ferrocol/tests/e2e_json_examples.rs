@@ -25,7 +25,14 @@ fn spec_examples_round_trip_through_the_collector() {
     ];
     for (file, path, _) in cases {
         let body = std::fs::read(dir.join(file)).unwrap();
-        let r = http(port, "POST", path, &[("Content-Type", "application/json")], &body).unwrap();
+        let r = http(
+            port,
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            &body,
+        )
+        .unwrap();
         assert_eq!(r.status, 200, "{file}: {}", r.text());
     }
     let mut c = c;

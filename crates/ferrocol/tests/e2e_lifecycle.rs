@@ -20,14 +20,24 @@ fn send_log(port: u16, body: &str) {
     let json = format!(
         "{{\"resourceLogs\":[{{\"scopeLogs\":[{{\"logRecords\":[{{\"body\":{{\"stringValue\":\"{body}\"}}}}]}}]}}]}}"
     );
-    let r = http(port, "POST", "/v1/logs", &[("Content-Type", "application/json")], json.as_bytes()).unwrap();
+    let r = http(
+        port,
+        "POST",
+        "/v1/logs",
+        &[("Content-Type", "application/json")],
+        json.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
 fn wait_file_contains(path: &std::path::Path, needle: &str) -> bool {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while std::time::Instant::now() < deadline {
-        if std::fs::read_to_string(path).unwrap_or_default().contains(needle) {
+        if std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .contains(needle)
+        {
             return true;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -52,7 +62,11 @@ fn sighup_reloads_and_a_broken_config_keeps_the_old_one() {
     // A good new config: data goes to the new file.
     std::fs::write(&conf, config(port, health, &b)).unwrap();
     c.signal("HUP");
-    assert!(c.wait_for_log("Config reloaded", Duration::from_secs(20)), "{}", c.logs());
+    assert!(
+        c.wait_for_log("Config reloaded", Duration::from_secs(20)),
+        "{}",
+        c.logs()
+    );
     assert_eq!(http(health, "GET", "/", &[], b"").unwrap().status, 200);
     send_log(port, "second");
     assert!(wait_file_contains(&b, "second"));
@@ -61,7 +75,11 @@ fn sighup_reloads_and_a_broken_config_keeps_the_old_one() {
     // A broken config: logged, and the running pipelines keep running.
     std::fs::write(&conf, "receivers: [this is not a map\n").unwrap();
     c.signal("HUP");
-    assert!(c.wait_for_log("Config reload failed", Duration::from_secs(20)), "{}", c.logs());
+    assert!(
+        c.wait_for_log("Config reload failed", Duration::from_secs(20)),
+        "{}",
+        c.logs()
+    );
     send_log(port, "third");
     assert!(wait_file_contains(&b, "third"));
 

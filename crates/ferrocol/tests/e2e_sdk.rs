@@ -113,7 +113,9 @@ fn run_protocol(protocol: &str) {
     let transport = if protocol == "grpc" { "grpc" } else { "http" };
     let spans: usize = traces
         .iter()
-        .map(|b| pdata::payload::Request::item_count(&ExportTraceServiceRequest::decode(&b[..]).unwrap()))
+        .map(|b| {
+            pdata::payload::Request::item_count(&ExportTraceServiceRequest::decode(&b[..]).unwrap())
+        })
         .sum();
     let accepted = metric(
         ports.metrics,
@@ -127,9 +129,18 @@ fn run_protocol(protocol: &str) {
     let written = |name: &str| frames(&c.path(name));
     if protocol == "http-json" {
         // JSON is decoded and re-encoded: compare messages, not bytes.
-        assert_eq!(decode_all::<ExportTraceServiceRequest>(&written("traces.bin")), decode_all(&traces));
-        assert_eq!(decode_all::<ExportMetricsServiceRequest>(&written("metrics.bin")), decode_all(&metrics));
-        assert_eq!(decode_all::<ExportLogsServiceRequest>(&written("logs.bin")), decode_all(&logs));
+        assert_eq!(
+            decode_all::<ExportTraceServiceRequest>(&written("traces.bin")),
+            decode_all(&traces)
+        );
+        assert_eq!(
+            decode_all::<ExportMetricsServiceRequest>(&written("metrics.bin")),
+            decode_all(&metrics)
+        );
+        assert_eq!(
+            decode_all::<ExportLogsServiceRequest>(&written("logs.bin")),
+            decode_all(&logs)
+        );
     } else {
         // Protobuf passes through untouched: bit-exact.
         assert_eq!(written("traces.bin"), traces, "traces differ");
@@ -137,23 +148,24 @@ fn run_protocol(protocol: &str) {
         assert_eq!(written("logs.bin"), logs, "logs differ");
     }
     // All five point kinds made it.
-    let kinds: std::collections::BTreeSet<&str> = decode_all::<ExportMetricsServiceRequest>(&written("metrics.bin"))
-        .iter()
-        .flat_map(|r| &r.resource_metrics)
-        .flat_map(|r| &r.scope_metrics)
-        .flat_map(|s| &s.metrics)
-        .filter_map(|m| m.data.as_ref())
-        .map(|d| {
-            use pdata::proto::metrics::v1::metric::Data;
-            match d {
-                Data::Gauge(_) => "gauge",
-                Data::Sum(_) => "sum",
-                Data::Histogram(_) => "histogram",
-                Data::ExponentialHistogram(_) => "exponential_histogram",
-                Data::Summary(_) => "summary",
-            }
-        })
-        .collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        decode_all::<ExportMetricsServiceRequest>(&written("metrics.bin"))
+            .iter()
+            .flat_map(|r| &r.resource_metrics)
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+            .filter_map(|m| m.data.as_ref())
+            .map(|d| {
+                use pdata::proto::metrics::v1::metric::Data;
+                match d {
+                    Data::Gauge(_) => "gauge",
+                    Data::Sum(_) => "sum",
+                    Data::Histogram(_) => "histogram",
+                    Data::ExponentialHistogram(_) => "exponential_histogram",
+                    Data::Summary(_) => "summary",
+                }
+            })
+            .collect();
     assert_eq!(kinds.len(), 5, "{kinds:?}");
 }
 

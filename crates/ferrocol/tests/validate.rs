@@ -263,7 +263,9 @@ fn broken_configs_fail_with_upstream_messages() {
     for (name, yaml, expected) in &cases {
         let (ok, err) = validate_yaml(yaml, &[]);
         if ok {
-            failures.push(format!("{name}: validate passed, expected an error containing {expected:?}"));
+            failures.push(format!(
+                "{name}: validate passed, expected an error containing {expected:?}"
+            ));
         } else if !err.contains(expected) {
             failures.push(format!("{name}: expected {expected:?} in:\n{err}"));
         }
@@ -293,7 +295,10 @@ fn uri_and_flag_errors() {
 
 #[test]
 fn env_expansion_typed_defaults_and_recursion() {
-    let yaml = BASE.replace("endpoint: 127.0.0.1:0", "endpoint: ${env:FERRO_HOST:-127.0.0.1}:${env:FERRO_PORT}");
+    let yaml = BASE.replace(
+        "endpoint: 127.0.0.1:0",
+        "endpoint: ${env:FERRO_HOST:-127.0.0.1}:${env:FERRO_PORT}",
+    );
     let (ok, err) = validate_yaml(&yaml, &[("FERRO_PORT", "0")]);
     assert!(ok, "{err}");
     // A loop of references ends with upstream's error, not a hang.
@@ -306,15 +311,23 @@ fn env_expansion_typed_defaults_and_recursion() {
 #[test]
 fn the_embedded_default_and_adot_style_configs_validate() {
     let out = run(&["validate"], &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // ADOT's default config, with the AWS exporters (not built yet) replaced by debug.
-    let adot = std::fs::read_to_string(common::shared_dir().join("examples/seeds/adot-default.yaml"))
-        .unwrap()
-        .replace("  awsxray:\n    endpoint: 0.0.0.0:2000\n    transport: udp\n", "")
-        .replace("receivers: [otlp, awsxray]", "receivers: [otlp]")
-        .replace("  awsxray:\n  awsemf:\n", "  debug:\n  debug/metrics:\n")
-        .replace("exporters: [awsxray]", "exporters: [debug]")
-        .replace("exporters: [awsemf]", "exporters: [debug/metrics]");
+    let adot =
+        std::fs::read_to_string(common::shared_dir().join("examples/seeds/adot-default.yaml"))
+            .unwrap()
+            .replace(
+                "  awsxray:\n    endpoint: 0.0.0.0:2000\n    transport: udp\n",
+                "",
+            )
+            .replace("receivers: [otlp, awsxray]", "receivers: [otlp]")
+            .replace("  awsxray:\n  awsemf:\n", "  debug:\n  debug/metrics:\n")
+            .replace("exporters: [awsxray]", "exporters: [debug]")
+            .replace("exporters: [awsemf]", "exporters: [debug/metrics]");
     let (ok, err) = validate_yaml(&adot, &[]);
     assert!(ok, "{err}\n{adot}");
 }
@@ -345,10 +358,20 @@ fn merge_set_and_aot_config_content() {
         ],
         &[],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["service"]["pipelines"]["traces"]["exporters"], serde_json::json!(["nop"]));
-    assert_eq!(v["service"]["pipelines"]["traces"]["receivers"], serde_json::json!(["otlp"]));
+    assert_eq!(
+        v["service"]["pipelines"]["traces"]["exporters"],
+        serde_json::json!(["nop"])
+    );
+    assert_eq!(
+        v["service"]["pipelines"]["traces"]["receivers"],
+        serde_json::json!(["otlp"])
+    );
     assert!(v["exporters"].get("debug").is_some() && v["exporters"].get("nop").is_some());
     assert_eq!(v["processors"]["batch"]["timeout"], "2s");
 
@@ -356,10 +379,20 @@ fn merge_set_and_aot_config_content() {
     let broken = dir.path().join("broken.yaml");
     std::fs::write(&broken, "nonsense: [").unwrap();
     let out = run(
-        &["validate", "--config", broken.to_str().unwrap(), "--set", "x"],
+        &[
+            "validate",
+            "--config",
+            broken.to_str().unwrap(),
+            "--set",
+            "x",
+        ],
         &[("AOT_CONFIG_CONTENT", BASE)],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -375,8 +408,14 @@ fn print_config_redacts_secrets_unless_asked() {
     let redacted = run(&["print-config", "--config", p], &[]);
     let text = String::from_utf8_lossy(&redacted.stdout);
     assert!(redacted.status.success());
-    assert!(!text.contains("hunter2") && text.contains("[REDACTED]"), "{text}");
-    let plain = run(&["print-config", "--config", p, "--mode", "unredacted"], &[]);
+    assert!(
+        !text.contains("hunter2") && text.contains("[REDACTED]"),
+        "{text}"
+    );
+    let plain = run(
+        &["print-config", "--config", p, "--mode", "unredacted"],
+        &[],
+    );
     assert!(String::from_utf8_lossy(&plain.stdout).contains("hunter2"));
 }
 
@@ -386,13 +425,26 @@ fn components_lists_what_is_compiled_in() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for name in [
-        "otlp", "batch", "memory_limiter", "debug", "nop", "file", "otlp_grpc", "otlp_http",
+        "otlp",
+        "batch",
+        "memory_limiter",
+        "debug",
+        "nop",
+        "file",
+        "otlp_grpc",
+        "otlp_http",
         "health_check",
     ] {
-        assert!(text.contains(&format!("    - name: {name}\n")), "{name} missing:\n{text}");
+        assert!(
+            text.contains(&format!("    - name: {name}\n")),
+            "{name} missing:\n{text}"
+        );
     }
     // Nothing that is not built yet is listed.
     for absent in ["awsemf", "awsxray", "prometheus"] {
-        assert!(!text.contains(&format!("name: {absent}\n")), "{absent} listed:\n{text}");
+        assert!(
+            !text.contains(&format!("name: {absent}\n")),
+            "{absent} listed:\n{text}"
+        );
     }
 }

@@ -62,16 +62,15 @@ impl Running {
         status: &watch::Receiver<CollectorStatus>,
     ) -> Result<Running, String> {
         for (old, new) in &config.deprecated {
-            tracing::warn!(
-                "\"{old}\" alias is deprecated; use \"{new}\" instead"
-            );
+            tracing::warn!("\"{old}\" alias is deprecated; use \"{new}\" instead");
         }
         if let Some(logs) = &settings.logs {
             logs.set_level(config.telemetry.logs.level);
         }
+        let identity = settings.identity.with_resource(&config.telemetry.resource);
         let mut metrics = Vec::new();
         for endpoint in config.telemetry.metrics.endpoints()? {
-            match MetricsServer::start(&endpoint, settings.identity.clone()).await {
+            match MetricsServer::start(&endpoint, identity.clone()).await {
                 Ok(s) => metrics.push(s),
                 Err(e) => {
                     metrics.iter().for_each(MetricsServer::stop);
@@ -154,7 +153,9 @@ async fn reload(
     match Running::start(config, graph, settings, status).await {
         Ok(new) => {
             status_tx.send_replace(CollectorStatus::Ready);
-            tracing::info!("Config reloaded. Everything is ready. Begin running and processing data.");
+            tracing::info!(
+                "Config reloaded. Everything is ready. Begin running and processing data."
+            );
             Ok(new)
         }
         Err(e) => {

@@ -161,7 +161,11 @@ impl Config {
         }
         for p in &self.pipelines {
             let refs = [
-                ("receiver", &p.receivers, self.receivers.keys().collect::<Vec<_>>()),
+                (
+                    "receiver",
+                    &p.receivers,
+                    self.receivers.keys().collect::<Vec<_>>(),
+                ),
                 ("processor", &p.processors, self.processors.keys().collect()),
                 ("exporter", &p.exporters, self.exporters.keys().collect()),
             ];
@@ -191,12 +195,12 @@ fn decode(root: &Node, factories: &Factories) -> Result<Config, ConfigError> {
     let map = root
         .as_map()
         .ok_or_else(|| unmarshal("'' expected a map, got a scalar or a list"))?;
-    let unknown: Vec<&str> = map
-        .keys()
-        .filter(|k| !TOP_LEVEL_KEYS.contains(k))
-        .collect();
+    let unknown: Vec<&str> = map.keys().filter(|k| !TOP_LEVEL_KEYS.contains(k)).collect();
     if !unknown.is_empty() {
-        return Err(unmarshal(format!("'' has invalid keys: {}", unknown.join(", "))));
+        return Err(unmarshal(format!(
+            "'' has invalid keys: {}",
+            unknown.join(", ")
+        )));
     }
 
     let mut deprecated = Vec::new();
@@ -205,7 +209,11 @@ fn decode(root: &Node, factories: &Factories) -> Result<Config, ConfigError> {
     let exporters = decode_section(root, "exporters", &factories.exporters, &mut deprecated)?;
     let extensions = decode_section(root, "extensions", &factories.extensions, &mut deprecated)?;
     // No connector is compiled in yet, so any configured connector is an unknown type.
-    if let Some((key, _)) = root.get("connectors").and_then(Node::as_map).and_then(|m| m.iter().next()) {
+    if let Some((key, _)) = root
+        .get("connectors")
+        .and_then(Node::as_map)
+        .and_then(|m| m.iter().next())
+    {
         let id = ComponentId::parse(key)
             .map_err(|e| unmarshal(format!("error decoding 'connectors': {e}")))?;
         return Err(unmarshal(format!(
@@ -215,8 +223,9 @@ fn decode(root: &Node, factories: &Factories) -> Result<Config, ConfigError> {
     }
 
     let service: ServiceSection = match root.get("service") {
-        Some(n) if !n.is_null() => confmap::decode(n)
-            .map_err(|e| unmarshal(format!("error decoding 'service': {e}")))?,
+        Some(n) if !n.is_null() => {
+            confmap::decode(n).map_err(|e| unmarshal(format!("error decoding 'service': {e}")))?
+        }
         _ => ServiceSection::default(),
     };
     let parse_ref = |path: &str, s: &str| {
@@ -285,7 +294,9 @@ fn decode_section<F: FactoryInfo + ?Sized>(
         return Ok(out);
     }
     let map = node.as_map().ok_or_else(|| {
-        unmarshal(format!("error decoding '{section}': expected a map of component ids"))
+        unmarshal(format!(
+            "error decoding '{section}': expected a map of component ids"
+        ))
     })?;
     for (key, value) in map.iter() {
         let written_id = ComponentId::parse(key)

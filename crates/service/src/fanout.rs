@@ -54,10 +54,12 @@ pub fn fanout(consumers: Vec<AnyConsumer>) -> AnyConsumer {
         Arc::new(Fanout { consumers })
     }
     match consumers.first() {
-        Some(AnyConsumer::Traces(_)) | None => AnyConsumer::Traces(collect(consumers, |c| match c {
-            AnyConsumer::Traces(t) => Some(t),
-            _ => None,
-        })),
+        Some(AnyConsumer::Traces(_)) | None => {
+            AnyConsumer::Traces(collect(consumers, |c| match c {
+                AnyConsumer::Traces(t) => Some(t),
+                _ => None,
+            }))
+        }
         Some(AnyConsumer::Metrics(_)) => AnyConsumer::Metrics(collect(consumers, |c| match c {
             AnyConsumer::Metrics(t) => Some(t),
             _ => None,

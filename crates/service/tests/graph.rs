@@ -23,7 +23,10 @@ struct Named {
 
 impl Component for Named {
     fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        self.log.lock().unwrap().push(format!("start {}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("start {}", self.name));
         Box::pin(async { Ok(()) })
     }
     fn shutdown(&self, _deadline: Instant) -> BoxFuture<'_, ()> {
@@ -57,7 +60,10 @@ impl ReceiverFactory for FakeReceiverFactory {
         _: &AnyConfig,
         next: ReceiverConsumers,
     ) -> Result<Arc<dyn Component>, CreateError> {
-        self.created.lock().unwrap().push((ctx.id.to_string(), next));
+        self.created
+            .lock()
+            .unwrap()
+            .push((ctx.id.to_string(), next));
         Ok(Arc::new(Named {
             name: format!("receiver {}", ctx.id),
             log: self.log.clone(),
@@ -279,9 +285,18 @@ async fn fan_out_copies_for_the_mutating_branch_only_and_fans_in() {
     assert_eq!(
         seen,
         vec![
-            ("record/a".to_string(), vec!["a".to_string(), "b".to_string()]),
-            ("record/a".to_string(), vec!["renamed a".to_string(), "renamed b".to_string()]),
-            ("record/b".to_string(), vec!["renamed a".to_string(), "renamed b".to_string()]),
+            (
+                "record/a".to_string(),
+                vec!["a".to_string(), "b".to_string()]
+            ),
+            (
+                "record/a".to_string(),
+                vec!["renamed a".to_string(), "renamed b".to_string()]
+            ),
+            (
+                "record/b".to_string(),
+                vec!["renamed a".to_string(), "renamed b".to_string()]
+            ),
         ]
     );
 

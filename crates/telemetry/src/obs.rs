@@ -52,7 +52,12 @@ pub struct ReceiverObs {
 
 impl ReceiverObs {
     pub fn new(id: &ComponentId, transport: &'static str) -> Self {
-        let labels = || vec![("receiver", id.to_string()), ("transport", transport.to_string())];
+        let labels = || {
+            vec![
+                ("receiver", id.to_string()),
+                ("transport", transport.to_string()),
+            ]
+        };
         ReceiverObs {
             id: id.to_string(),
             transport,
@@ -161,7 +166,12 @@ impl ExporterObs {
 
     /// `otelcol_exporter_queue_size` and `_queue_capacity` for one signal's queue.
     pub fn queue_gauges(&self, signal: Signal) -> (Gauge, Gauge) {
-        let labels = || vec![("data_type", signal.to_string()), ("exporter", self.id.clone())];
+        let labels = || {
+            vec![
+                ("data_type", signal.to_string()),
+                ("exporter", self.id.clone()),
+            ]
+        };
         let r = global();
         (
             r.gauge(
@@ -187,7 +197,12 @@ pub struct ProcessorObs {
 
 impl ProcessorObs {
     pub fn new(id: &ComponentId, signal: Signal) -> Self {
-        let labels = || vec![("otel_signal", signal.to_string()), ("processor", id.to_string())];
+        let labels = || {
+            vec![
+                ("otel_signal", signal.to_string()),
+                ("processor", id.to_string()),
+            ]
+        };
         let r = global();
         ProcessorObs {
             incoming: r.counter(

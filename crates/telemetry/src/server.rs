@@ -148,12 +148,35 @@ pub struct ServiceIdentity {
 }
 
 impl ServiceIdentity {
+    /// Applies `service::telemetry::resource`: a value replaces the automatic one, `null`
+    /// removes it (upstream's legacy resource map semantics).
+    pub fn with_resource(
+        &self,
+        resource: &std::collections::BTreeMap<String, Option<String>>,
+    ) -> ServiceIdentity {
+        let pick = |key: &str, current: &str| match resource.get(key) {
+            Some(Some(v)) => v.clone(),
+            Some(None) => String::new(),
+            None => current.to_string(),
+        };
+        ServiceIdentity {
+            service_name: pick("service.name", &self.service_name),
+            service_instance_id: pick("service.instance.id", &self.service_instance_id),
+            service_version: pick("service.version", &self.service_version),
+        }
+    }
+
+    /// The labels, leaving out any that `null` removed.
     fn labels(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("service_instance_id", self.service_instance_id.clone()),
-            ("service_name", self.service_name.clone()),
-            ("service_version", self.service_version.clone()),
+        [
+            ("service_instance_id", &self.service_instance_id),
+            ("service_name", &self.service_name),
+            ("service_version", &self.service_version),
         ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
     }
 }
 
@@ -187,7 +210,10 @@ fn add_total_suffix(text: &str) -> String {
     }
     let mut out = String::with_capacity(text.len() + counters.len() * 16);
     for line in text.lines() {
-        let name_end = if let Some(rest) = line.strip_prefix("# HELP ").or(line.strip_prefix("# TYPE ")) {
+        let name_end = if let Some(rest) = line
+            .strip_prefix("# HELP ")
+            .or(line.strip_prefix("# TYPE "))
+        {
             let prefix_len = line.len() - rest.len();
             prefix_len + rest.find(' ').unwrap_or(rest.len())
         } else {
@@ -254,9 +280,12 @@ pub struct MetricsServer {
 
 impl MetricsServer {
     pub async fn start(endpoint: &Endpoint, identity: ServiceIdentity) -> Result<Self, String> {
-        let listener = TcpListener::bind(&endpoint.address)
-            .await
-            .map_err(|e| format!("failed to listen on {} for self-metrics: {e}", endpoint.address))?;
+        let listener = TcpListener::bind(&endpoint.address).await.map_err(|e| {
+            format!(
+                "failed to listen on {} for self-metrics: {e}",
+                endpoint.address
+            )
+        })?;
         let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop, mut stopped) = watch::channel(false);
         let type_suffix = endpoint.type_suffix;
@@ -290,7 +319,11 @@ impl MetricsServer {
     }
 }
 
-fn respond(req: &Request<Incoming>, identity: &ServiceIdentity, type_suffix: bool) -> Response<Full<Bytes>> {
+fn respond(
+    req: &Request<Incoming>,
+    identity: &ServiceIdentity,
+    type_suffix: bool,
+) -> Response<Full<Bytes>> {
     let reply = |status: u16, ctype: &str, body: String| {
         Response::builder()
             .status(status)
@@ -304,7 +337,11 @@ fn respond(req: &Request<Incoming>, identity: &ServiceIdentity, type_suffix: boo
             "text/plain; version=0.0.4; charset=utf-8",
             render(identity, type_suffix),
         ),
-        _ => reply(404, "text/plain; charset=utf-8", "404 page not found\n".into()),
+        _ => reply(
+            404,
+            "text/plain; charset=utf-8",
+            "404 page not found\n".into(),
+        ),
     }
 }
 
@@ -349,6 +386,32 @@ mod tests {
             ..Default::default()
         };
         assert!(none.endpoints().unwrap().is_empty());
+    }
+
+    #[test]
+    fn resource_overrides_and_removes_identity_labels() {
+        let id = ServiceIdentity {
+            service_name: "ferrocol".into(),
+            service_instance_id: "abc".into(),
+            service_version: "1".into(),
+        };
+        let resource = [
+            (
+                "service.name".to_string(),
+                Some("aws-otel-collector".to_string()),
+            ),
+            ("service.instance.id".to_string(), None),
+        ]
+        .into_iter()
+        .collect();
+        let labels = id.with_resource(&resource).labels();
+        assert_eq!(
+            labels,
+            vec![
+                ("service_name", "aws-otel-collector".to_string()),
+                ("service_version", "1".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -118,7 +118,10 @@ impl Collector {
                 return true;
             }
             if self.is_dead() {
-                panic!("collector exited before logging {needle:?}:\n{}", self.logs());
+                panic!(
+                    "collector exited before logging {needle:?}:\n{}",
+                    self.logs()
+                );
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -279,7 +282,8 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
         let line_end = b.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&b[..line_end]).ok()?.trim(), 16).ok()?;
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..line_end]).ok()?.trim(), 16).ok()?;
         b = &b[line_end + 2..];
         if size == 0 {
             return Some(out);
