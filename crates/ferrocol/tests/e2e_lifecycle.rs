@@ -101,3 +101,32 @@ fn sighup_reloads_and_a_broken_config_keeps_the_old_one() {
     assert!(c.logs().contains("Shutdown complete."));
     assert!(!c.logs().contains("panicked"));
 }
+
+#[test]
+fn logs_follow_service_telemetry_logs() {
+    let port = free_port();
+    let mut c = Collector::start(&format!(
+        "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:{port}\n\
+         exporters:\n  nop:\n\
+         service:\n  telemetry:\n    logs:\n      level: debug\n      encoding: json\n      initial_fields:\n        deployment: e2e\n    metrics:\n      level: none\n  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [nop]\n"
+    ));
+    c.wait_ready();
+    assert!(c.stop().success());
+    let logs = c.logs();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let ready = lines
+        .iter()
+        .find(|v| v["msg"] == "Everything is ready. Begin running and processing data.")
+        .unwrap_or_else(|| panic!("no ready line in:\n{logs}"));
+    assert_eq!(ready["level"], "info");
+    assert_eq!(ready["deployment"], "e2e");
+    assert!(ready["ts"].as_str().is_some());
+    assert!(
+        lines.iter().any(|v| v["level"] == "debug"),
+        "debug level not applied:\n{logs}"
+    );
+}
