@@ -229,12 +229,13 @@ impl<M: Request> Payload<M> {
     /// Concatenates requests into one. Protobuf repeated fields concatenate, so encoded requests
     /// merge without decoding; the first payload's metadata is kept.
     pub fn merge(parts: Vec<Self>) -> Option<Self> {
-        let mut iter = parts.into_iter();
-        let first = iter.next()?;
-        let meta = first.meta.clone();
-        let mut items = first.items();
-        let mut buf = bytes::BytesMut::from(first.bytes().as_ref());
-        for p in iter {
+        let meta = parts.first()?.meta.clone();
+        // Size the buffer once: growing it while copying costs reallocations and page faults
+        // that dominated merging 100 requests.
+        let total: usize = parts.iter().map(Self::encoded_len).sum();
+        let mut items = 0;
+        let mut buf = bytes::BytesMut::with_capacity(total);
+        for p in &parts {
             items += p.items();
             buf.extend_from_slice(&p.bytes());
         }
