@@ -10,6 +10,10 @@ pub mod debug;
 pub mod file;
 #[cfg(feature = "nop")]
 pub mod nop;
+#[cfg(feature = "otlp_grpc")]
+pub mod otlp_grpc;
+#[cfg(feature = "otlp_http")]
+pub mod otlp_http;
 mod shared;
 
 /// `debug`: prints received data.
@@ -28,4 +32,16 @@ pub fn nop_factory() -> Arc<dyn ExporterFactory> {
 #[cfg(feature = "file")]
 pub fn file_factory() -> Arc<dyn ExporterFactory> {
     Arc::new(file::FileFactory)
+}
+
+/// `otlp_grpc` (alias `otlp`): sends OTLP over gRPC, forwarding received protobuf untouched.
+#[cfg(feature = "otlp_grpc")]
+pub fn otlp_grpc_factory() -> Arc<dyn ExporterFactory> {
+    Arc::new(otlp_grpc::OtlpGrpcFactory)
+}
+
+/// `otlp_http` (alias `otlphttp`): sends OTLP over HTTP, as protobuf (untouched) or JSON.
+#[cfg(feature = "otlp_http")]
+pub fn otlp_http_factory() -> Arc<dyn ExporterFactory> {
+    Arc::new(otlp_http::OtlpHttpFactory)
 }

@@ -14,6 +14,8 @@ pub fn factories() -> Factories {
             exporters::debug_factory(),
             exporters::file_factory(),
             exporters::nop_factory(),
+            exporters::otlp_grpc_factory(),
+            exporters::otlp_http_factory(),
         ],
         extensions: vec![extensions::health_check_factory()],
     }

@@ -15,12 +15,9 @@ pub fn receiver_grpc_status(err: &ConsumeError) -> tonic::Status {
         ConsumeError::Permanent(e) => tonic::Status::new(Code::Internal, e.to_string()),
         ConsumeError::Retryable(e) => tonic::Status::new(Code::Unavailable, e.to_string()),
         ConsumeError::Throttled { error, retry_after } => {
-            let details = retry_info_details(Code::ResourceExhausted, &error.to_string(), *retry_after);
-            tonic::Status::with_details(
-                Code::ResourceExhausted,
-                error.to_string(),
-                details.into(),
-            )
+            let details =
+                retry_info_details(Code::ResourceExhausted, &error.to_string(), *retry_after);
+            tonic::Status::with_details(Code::ResourceExhausted, error.to_string(), details.into())
         }
     }
 }
@@ -86,7 +83,11 @@ pub fn receiver_http_response(err: &ConsumeError) -> (u16, Option<u64>, pdata::p
 /// `ResourceExhausted` retries only with `RetryInfo` (a throttle when its delay is non-zero);
 /// everything else is permanent.
 pub fn classify_grpc_status(status: &tonic::Status) -> ConsumeError {
-    let msg = format!("rpc error: code = {:?} desc = {}", status.code(), status.message());
+    let msg = format!(
+        "rpc error: code = {} desc = {}",
+        go_code_name(status.code()),
+        status.message()
+    );
     match status.code() {
         Code::Cancelled
         | Code::DeadlineExceeded
@@ -109,6 +110,29 @@ pub fn classify_grpc_status(status: &tonic::Status) -> ConsumeError {
             None => ConsumeError::Permanent(msg.into()),
         },
         _ => ConsumeError::Permanent(msg.into()),
+    }
+}
+
+/// grpc-go's name for a code, as its errors print it (tonic spells `Canceled` `Cancelled`).
+pub fn go_code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "Canceled",
+        Code::Unknown => "Unknown",
+        Code::InvalidArgument => "InvalidArgument",
+        Code::DeadlineExceeded => "DeadlineExceeded",
+        Code::NotFound => "NotFound",
+        Code::AlreadyExists => "AlreadyExists",
+        Code::PermissionDenied => "PermissionDenied",
+        Code::ResourceExhausted => "ResourceExhausted",
+        Code::FailedPrecondition => "FailedPrecondition",
+        Code::Aborted => "Aborted",
+        Code::OutOfRange => "OutOfRange",
+        Code::Unimplemented => "Unimplemented",
+        Code::Internal => "Internal",
+        Code::Unavailable => "Unavailable",
+        Code::DataLoss => "DataLoss",
+        Code::Unauthenticated => "Unauthenticated",
     }
 }
 
@@ -154,13 +178,12 @@ pub fn classify_http_response(
     retry_after: Option<&str>,
     body_status: Option<&pdata::proto::rpc::Status>,
 ) -> ConsumeError {
-    let (message, details) = match body_status {
-        Some(s) => (s.message.as_str(), format!("{:?}", s.details)),
-        None => ("", "[]".to_string()),
-    };
-    let msg = format!(
-        "error exporting items, request to {url} responded with HTTP Status Code {status}, Message={message}, Details={details}"
-    );
+    // Upstream adds Message/Details only when the body was a google.rpc.Status.
+    let mut msg =
+        format!("error exporting items, request to {url} responded with HTTP Status Code {status}");
+    if let Some(s) = body_status {
+        msg.push_str(&format!(", Message={}, Details={:?}", s.message, s.details));
+    }
     if !http_status_is_retryable(status) {
         return ConsumeError::Permanent(msg.into());
     }
@@ -183,10 +206,15 @@ mod tests {
 
     #[test]
     fn receiver_mapping() {
-        let s = receiver_grpc_status(&ConsumeError::retryable("data refused due to high memory usage"));
+        let s = receiver_grpc_status(&ConsumeError::retryable(
+            "data refused due to high memory usage",
+        ));
         assert_eq!(s.code(), Code::Unavailable);
         assert_eq!(s.message(), "data refused due to high memory usage");
-        assert_eq!(receiver_grpc_status(&ConsumeError::permanent("bad")).code(), Code::Internal);
+        assert_eq!(
+            receiver_grpc_status(&ConsumeError::permanent("bad")).code(),
+            Code::Internal
+        );
         let t = ConsumeError::Throttled {
             error: "slow down".into(),
             retry_after: Duration::from_secs(7),
@@ -195,7 +223,10 @@ mod tests {
         assert_eq!(s.code(), Code::ResourceExhausted);
         assert_eq!(retry_delay(&s), Some(Duration::from_secs(7)));
         let (code, ra, body) = receiver_http_response(&t);
-        assert_eq!((code, ra, body.code), (429, Some(7), Code::ResourceExhausted as i32));
+        assert_eq!(
+            (code, ra, body.code),
+            (429, Some(7), Code::ResourceExhausted as i32)
+        );
         let (code, ra, _) = receiver_http_response(&ConsumeError::retryable("x"));
         assert_eq!((code, ra), (503, None));
         assert_eq!(receiver_http_response(&ConsumeError::permanent("x")).0, 500);
@@ -247,7 +278,10 @@ mod tests {
             Code::Unknown,
             Code::ResourceExhausted,
         ] {
-            assert!(classify_grpc_status(&tonic::Status::new(code, "x")).is_permanent(), "{code:?}");
+            assert!(
+                classify_grpc_status(&tonic::Status::new(code, "x")).is_permanent(),
+                "{code:?}"
+            );
         }
         let throttled = receiver_grpc_status(&ConsumeError::Throttled {
             error: "x".into(),
@@ -262,7 +296,10 @@ mod tests {
     #[test]
     fn exporter_http_classification() {
         for s in [400, 401, 403, 404, 413, 500] {
-            assert!(classify_http_response("u", s, None, None).is_permanent(), "{s}");
+            assert!(
+                classify_http_response("u", s, None, None).is_permanent(),
+                "{s}"
+            );
         }
         for s in [429, 502, 503, 504] {
             assert!(matches!(
@@ -282,11 +319,26 @@ mod tests {
         let e = classify_http_response("http://x/v1/traces", 400, None, None);
         assert_eq!(
             e.to_string(),
-            "error exporting items, request to http://x/v1/traces responded with HTTP Status Code 400, Message=, Details=[]"
+            "error exporting items, request to http://x/v1/traces responded with HTTP Status Code 400"
         );
+        let body = pdata::proto::rpc::Status {
+            code: 3,
+            message: "bad span".into(),
+            details: vec![],
+        };
+        let e = classify_http_response("http://x/v1/traces", 400, None, Some(&body));
+        assert!(
+            e.to_string()
+                .ends_with("HTTP Status Code 400, Message=bad span, Details=[]")
+        );
+        let e = classify_grpc_status(&tonic::Status::new(Code::Cancelled, "gone"));
+        assert_eq!(e.to_string(), "rpc error: code = Canceled desc = gone");
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }

@@ -29,7 +29,7 @@ impl ZapFormat {
 
 #[derive(Default)]
 struct Fields {
-    message: String,
+    message: Option<String>,
     fields: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -55,12 +55,15 @@ impl Visit for Fields {
 }
 
 impl Fields {
+    /// tracing records the format string as the first field named `message`; an explicit
+    /// `message = ...` field (upstream's `Partial success response` has one) comes after it and
+    /// stays an ordinary field.
     fn put(&mut self, field: &Field, value: serde_json::Value) {
-        if field.name() == "message" {
-            self.message = match value {
+        if field.name() == "message" && self.message.is_none() {
+            self.message = Some(match value {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
-            };
+            });
         } else {
             self.fields.insert(field.name().to_string(), value);
         }
@@ -81,6 +84,7 @@ where
         let meta = event.metadata();
         let mut f = Fields::default();
         event.record(&mut f);
+        let message = f.message.take().unwrap_or_default();
         for (k, v) in &self.initial {
             f.fields.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -92,12 +96,12 @@ where
                 obj.insert("level".into(), level.into());
                 obj.insert("ts".into(), ts.into());
                 obj.insert("caller".into(), meta.target().into());
-                obj.insert("msg".into(), f.message.into());
+                obj.insert("msg".into(), message.into());
                 obj.extend(f.fields);
                 writeln!(writer, "{}", serde_json::Value::Object(obj))
             }
             Encoding::Console => {
-                write!(writer, "{ts}\t{level}\t{}\t{}", meta.target(), f.message)?;
+                write!(writer, "{ts}\t{level}\t{}\t{message}", meta.target())?;
                 if !f.fields.is_empty() {
                     write!(writer, "\t{}", serde_json::Value::Object(f.fields))?;
                 }
@@ -163,5 +167,65 @@ impl<'a> MakeWriter<'a> for Output {
             Output::Stdout => OutputWriter::Stdout(std::io::stdout()),
             Output::File(f) => OutputWriter::File(f.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buf {
+        type Writer = Buf;
+        fn make_writer(&'a self) -> Buf {
+            self.clone()
+        }
+    }
+
+    fn capture(encoding: Encoding, f: impl FnOnce()) -> String {
+        let buf = Buf::default();
+        let initial = [("team".to_string(), serde_json::json!("obs"))].into();
+        let layer = tracing_subscriber::fmt::layer()
+            .event_format(ZapFormat::new(encoding, initial))
+            .with_writer(buf.clone());
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
+        String::from_utf8(buf.0.lock().clone()).unwrap()
+    }
+
+    #[test]
+    fn json_lines_keep_the_text_and_an_explicit_message_field() {
+        let out = capture(Encoding::Json, || {
+            tracing::warn!(message = %"2 spans too old", dropped_spans = 2, "Partial success response");
+        });
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["msg"], "Partial success response");
+        assert_eq!(v["message"], "2 spans too old");
+        assert_eq!(v["dropped_spans"], 2);
+        assert_eq!(v["level"], "warn");
+        assert_eq!(v["team"], "obs");
+    }
+
+    #[test]
+    fn console_lines_are_tab_separated() {
+        let out = capture(Encoding::Console, || {
+            tracing::info!(items = 3, "Everything is ready.")
+        });
+        let parts: Vec<&str> = out.trim_end().split('\t').collect();
+        assert_eq!(parts[1], "info");
+        assert_eq!(parts[3], "Everything is ready.");
+        assert_eq!(parts[4], r#"{"items":3,"team":"obs"}"#);
     }
 }

@@ -2,3 +2,5 @@
 //! signal, and the Go-compatible bits of HTTP/gRPC clients.
 
 pub mod helped;
+#[cfg(any(feature = "otlp_grpc", feature = "otlp_http"))]
+pub mod otlp;
