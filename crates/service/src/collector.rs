@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use component::{CollectorStatus, Factories, Host};
+use component::{CollectorStatus, Factories, GraphDescription, Host, PipelineDescription};
 use futures::future::BoxFuture;
 use telemetry::logs::LogHandle;
 use telemetry::server::{MetricsServer, ServiceIdentity};
@@ -78,7 +78,8 @@ impl Running {
                 }
             }
         }
-        let host = Host::new(graph.extensions(), status.clone());
+        let host = Host::new(graph.extensions(), status.clone())
+            .with_graph(describe(&config, &settings.identity));
         if let Err(e) = graph.start(&host, Instant::now() + DRAIN_DEADLINE).await {
             metrics.iter().for_each(MetricsServer::stop);
             return Err(e);
@@ -94,6 +95,29 @@ impl Running {
         self.graph.shutdown(deadline).await;
         self.metrics.iter().for_each(MetricsServer::stop);
         self.config
+    }
+}
+
+/// What zpages shows of a started configuration: build, pipelines and extensions, as configured
+/// and validated. Feature gates are not known to the service, so none are listed.
+fn describe(config: &Config, identity: &ServiceIdentity) -> GraphDescription {
+    let ids = |ids: &[component::ComponentId]| ids.iter().map(ToString::to_string).collect();
+    GraphDescription {
+        command: identity.service_name.clone(),
+        version: identity.service_version.clone(),
+        pipelines: config
+            .pipelines
+            .iter()
+            .map(|p| PipelineDescription {
+                id: p.id.to_string(),
+                signal: p.id.signal.to_string(),
+                receivers: ids(&p.receivers),
+                processors: ids(&p.processors),
+                exporters: ids(&p.exporters),
+            })
+            .collect(),
+        extensions: ids(&config.service_extensions),
+        feature_gates: Vec::new(),
     }
 }
 

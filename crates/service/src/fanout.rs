@@ -11,8 +11,11 @@ use std::sync::Arc;
 use component::{AnyConsumer, BoxFuture, ConsumeError, Consumer};
 use pdata::payload::{Payload, Request};
 
+/// A consumer of one signal's payloads.
+type ConsumerOf<M> = Arc<dyn Consumer<Payload<M>>>;
+
 pub struct Fanout<M: Request> {
-    consumers: Vec<Arc<dyn Consumer<Payload<M>>>>,
+    consumers: Vec<ConsumerOf<M>>,
 }
 
 impl<M: Request> Consumer<Payload<M>> for Fanout<M> {
@@ -45,8 +48,8 @@ impl<M: Request> Consumer<Payload<M>> for Fanout<M> {
 pub fn fanout(consumers: Vec<AnyConsumer>) -> AnyConsumer {
     fn collect<M: Request>(
         list: Vec<AnyConsumer>,
-        pick: fn(AnyConsumer) -> Option<Arc<dyn Consumer<Payload<M>>>>,
-    ) -> Arc<dyn Consumer<Payload<M>>> {
+        pick: fn(AnyConsumer) -> Option<ConsumerOf<M>>,
+    ) -> ConsumerOf<M> {
         let mut consumers: Vec<_> = list.into_iter().filter_map(pick).collect();
         if consumers.len() == 1 {
             return consumers.remove(0);

@@ -15,6 +15,8 @@ use pdata::{ExportTraceServiceRequest, RequestMeta, Traces};
 use service::{Config, Graph};
 
 type Log = Arc<Mutex<Vec<String>>>;
+/// (exporter id, span names) per call.
+type Seen = Arc<Mutex<Vec<(String, Vec<String>)>>>;
 
 struct Named {
     name: String,
@@ -133,12 +135,12 @@ impl ProcessorFactory for RenameFactory {
 /// Exporter recording span names; `fail` answers a permanent error.
 struct RecordFactory {
     log: Log,
-    seen: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    seen: Seen,
 }
 
 struct Record {
     id: String,
-    seen: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    seen: Seen,
 }
 
 impl Consumer<Traces> for Record {
@@ -201,7 +203,7 @@ impl ExporterFactory for RecordFactory {
 struct Fixture {
     log: Log,
     receivers: Arc<Mutex<Vec<(String, ReceiverConsumers)>>>,
-    seen: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    seen: Seen,
     factories: Factories,
 }
 
