@@ -172,9 +172,9 @@ impl<M: Request> Payload<M> {
     pub fn encoded_len(&self) -> usize {
         match &self.repr {
             Repr::Encoded { bytes, .. } => bytes.len(),
-            Repr::Decoded { message, encoded } => {
-                encoded.get().map_or_else(|| message.encoded_len(), Bytes::len)
-            }
+            Repr::Decoded { message, encoded } => encoded
+                .get()
+                .map_or_else(|| message.encoded_len(), Bytes::len),
         }
     }
 
