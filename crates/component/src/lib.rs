@@ -18,7 +18,9 @@ pub use factory::{
     Component, CreateContext, CreateError, Exporter, ExporterFactory, Extension, ExtensionFactory,
     Factories, FactoryInfo, ProcessorFactory, ReceiverConsumers, ReceiverFactory, StartError,
 };
-pub use host::{CollectorStatus, Host};
+pub use host::{
+    CollectorStatus, FeatureGateDescription, GraphDescription, Host, PipelineDescription,
+};
 pub use id::{ComponentId, IdError, Kind, PipelineId, Signal, Stability};
 
 pub use futures::future::BoxFuture;

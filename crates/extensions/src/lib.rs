@@ -12,3 +12,22 @@ pub mod health_check;
 pub fn health_check_factory() -> Arc<dyn ExtensionFactory> {
     Arc::new(health_check::HealthCheckFactory)
 }
+
+#[cfg(feature = "pprof")]
+pub mod pprof;
+
+/// The `pprof` extension: CPU (and, with `heap-profiling`, heap) profiles over HTTP in the
+/// format Go's `net/http/pprof` serves.
+#[cfg(feature = "pprof")]
+pub fn pprof_factory() -> Arc<dyn ExtensionFactory> {
+    Arc::new(pprof::PprofFactory)
+}
+
+#[cfg(feature = "zpages")]
+pub mod zpages;
+
+/// The `zpages` extension: HTML pages describing the running collector.
+#[cfg(feature = "zpages")]
+pub fn zpages_factory() -> Arc<dyn ExtensionFactory> {
+    Arc::new(zpages::ZpagesFactory)
+}

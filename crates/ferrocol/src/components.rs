@@ -17,7 +17,11 @@ pub fn factories() -> Factories {
             exporters::otlp_grpc_factory(),
             exporters::otlp_http_factory(),
         ],
-        extensions: vec![extensions::health_check_factory()],
+        extensions: vec![
+            extensions::health_check_factory(),
+            extensions::pprof_factory(),
+            extensions::zpages_factory(),
+        ],
     }
 }
 
