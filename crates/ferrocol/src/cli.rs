@@ -74,10 +74,13 @@ enum Format {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = featuregates::apply(&cli.feature_gates) {
-        eprintln!("Error: {e}");
-        return ExitCode::FAILURE;
-    }
+    let gates = match featuregates::apply(&cli.feature_gates) {
+        Ok(gates) => gates,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match &cli.command {
         Some(Command::Components) => {
             print!("{}", print::components(&components::factories()));
@@ -112,7 +115,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run_command(cli)) {
+    match runtime.block_on(run_command(cli, gates)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {e}");
@@ -155,12 +158,15 @@ fn resolver(uris: Vec<String>) -> service::Resolve {
     })
 }
 
-async fn run_command(cli: Cli) -> Result<(), String> {
+async fn run_command(
+    cli: Cli,
+    gates: Vec<component::host::FeatureGateDescription>,
+) -> Result<(), String> {
     let uris = config_uris(&cli)?;
     let resolve = resolver(uris);
     match cli.command {
         Some(Command::Validate) => {
-            let settings = settings(resolve, None);
+            let settings = settings(resolve, None, gates);
             service::load(&settings).await?;
             Ok(())
         }
@@ -169,7 +175,7 @@ async fn run_command(cli: Cli) -> Result<(), String> {
             format,
             validate,
         }) => {
-            let settings = settings(resolve.clone(), None);
+            let settings = settings(resolve.clone(), None, gates);
             if validate {
                 service::load(&settings).await?;
             }
@@ -190,12 +196,16 @@ async fn run_command(cli: Cli) -> Result<(), String> {
             };
             let handle = telemetry::logs::init(&logs)?;
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "Starting ferrocol...");
-            service::run(settings(resolve, Some(handle))).await
+            service::run(settings(resolve, Some(handle), gates)).await
         }
     }
 }
 
-fn settings(resolve: service::Resolve, logs: Option<telemetry::logs::LogHandle>) -> Settings {
+fn settings(
+    resolve: service::Resolve,
+    logs: Option<telemetry::logs::LogHandle>,
+    feature_gates: Vec<component::host::FeatureGateDescription>,
+) -> Settings {
     Settings {
         factories: components::factories(),
         resolve,
@@ -205,6 +215,7 @@ fn settings(resolve: service::Resolve, logs: Option<telemetry::logs::LogHandle>)
             service_version: env!("CARGO_PKG_VERSION").into(),
         },
         logs,
+        feature_gates,
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use component::host::FeatureGateDescription;
+
 struct Gate {
     id: &'static str,
     stage: &'static str,
@@ -29,17 +31,32 @@ const GATES: [Gate; 3] = [
     },
 ];
 
-/// Checks every gate named in `--feature-gates` values (`+id`, `id` or `-id`, comma-separated).
-pub fn apply(values: &[String]) -> Result<(), String> {
+/// Checks every gate named in `--feature-gates` values (`+id`, `id` or `-id`, comma-separated)
+/// and returns every known gate with its resulting state (all start disabled: they are alpha).
+pub fn apply(values: &[String]) -> Result<Vec<FeatureGateDescription>, String> {
+    let mut enabled = std::collections::BTreeSet::new();
     for value in values {
         for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let id = item.trim_start_matches(['+', '-']);
             if !GATES.iter().any(|g| g.id == id) {
                 return Err(format!("no such feature gate \"{id}\""));
             }
+            if item.starts_with('-') {
+                enabled.remove(id);
+            } else {
+                enabled.insert(id);
+            }
         }
     }
-    Ok(())
+    Ok(GATES
+        .iter()
+        .map(|g| FeatureGateDescription {
+            id: g.id.to_string(),
+            enabled: enabled.contains(g.id),
+            stage: g.stage.to_string(),
+            description: g.description.to_string(),
+        })
+        .collect())
 }
 
 /// `ferrocol featuregate [id]`.
@@ -73,7 +90,15 @@ mod tests {
 
     #[test]
     fn known_and_unknown_gates() {
-        assert!(apply(&["+adot.exporter.datadogexporter.deprecation,-adot.exporter.logzioexporter.deprecation".into()]).is_ok());
+        let gates = apply(&[
+            "+adot.exporter.datadogexporter.deprecation,-adot.exporter.logzioexporter.deprecation"
+                .into(),
+        ])
+        .unwrap();
+        let state = |id: &str| gates.iter().find(|g| g.id == id).unwrap().enabled;
+        assert!(state("adot.exporter.datadogexporter.deprecation"));
+        assert!(!state("adot.exporter.logzioexporter.deprecation"));
+        assert!(!state("adot.exporter.signalfxexporter.deprecation"));
         assert_eq!(
             apply(&["nope".into()]).unwrap_err(),
             "no such feature gate \"nope\""

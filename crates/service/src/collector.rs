@@ -31,6 +31,8 @@ pub struct Settings {
     pub resolve: Resolve,
     pub identity: ServiceIdentity,
     pub logs: Option<LogHandle>,
+    /// The feature gates the binary knows, with their state, for zpages' `/debug/featurez`.
+    pub feature_gates: Vec<component::host::FeatureGateDescription>,
 }
 
 /// Resolves and checks a configuration completely, starting nothing: `ferrocol validate`, and the
@@ -78,8 +80,8 @@ impl Running {
                 }
             }
         }
-        let host = Host::new(graph.extensions(), status.clone())
-            .with_graph(describe(&config, &settings.identity));
+        let host =
+            Host::new(graph.extensions(), status.clone()).with_graph(describe(&config, settings));
         if let Err(e) = graph.start(&host, Instant::now() + DRAIN_DEADLINE).await {
             metrics.iter().for_each(MetricsServer::stop);
             return Err(e);
@@ -100,7 +102,8 @@ impl Running {
 
 /// What zpages shows of a started configuration: build, pipelines and extensions, as configured
 /// and validated. Feature gates are not known to the service, so none are listed.
-fn describe(config: &Config, identity: &ServiceIdentity) -> GraphDescription {
+fn describe(config: &Config, settings: &Settings) -> GraphDescription {
+    let identity = &settings.identity;
     let ids = |ids: &[component::ComponentId]| ids.iter().map(ToString::to_string).collect();
     GraphDescription {
         command: identity.service_name.clone(),
@@ -117,7 +120,7 @@ fn describe(config: &Config, identity: &ServiceIdentity) -> GraphDescription {
             })
             .collect(),
         extensions: ids(&config.service_extensions),
-        feature_gates: Vec::new(),
+        feature_gates: settings.feature_gates.clone(),
     }
 }
 
