@@ -3,6 +3,7 @@
 
 pub mod compression;
 pub mod exporter;
+pub mod grpc_codec;
 pub mod status;
 pub mod tls;
 

@@ -5,16 +5,16 @@ use std::error::Error as StdError;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes};
 use component::{BoxFuture, ConsumeError, CreateContext, Host, StartError};
 use helpers::Sender;
+use helpers::grpc_codec::BytesCodec;
 use http::Uri;
 use http::uri::PathAndQuery;
 use hyper_util::client::legacy::connect::HttpConnector;
 use parking_lot::Mutex;
 use pdata::payload::Payload;
 use tonic::Status;
-use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::CompressionEncoding;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 
@@ -213,44 +213,6 @@ impl Backend for GrpcClient {
 impl<M: OtlpSignal> Sender<M> for GrpcClient {
     fn send(&self, data: Payload<M>) -> BoxFuture<'_, Result<(), ConsumeError>> {
         Box::pin(self.export(data))
-    }
-}
-
-/// Writes the request bytes as they are and hands the response bytes back undecoded.
-#[derive(Clone, Copy, Debug, Default)]
-struct BytesCodec;
-
-impl Codec for BytesCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = BytesCodec;
-    type Decoder = BytesCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        BytesCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        BytesCodec
-    }
-}
-
-impl Encoder for BytesCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for BytesCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }
 

@@ -10,62 +10,24 @@
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use component::Signal;
 use futures::future::BoxFuture;
 use helpers::compression::{self, DecompressError, Encoding};
+use helpers::grpc_codec::BytesCodec;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use pdata::RequestMeta;
 use tonic::Status;
 use tonic::body::Body as TonicBody;
-use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::CompressionEncoding;
 
 use super::export::{ExportError, Exporter, service_name, success_body};
 use super::metadata;
 
 /// The gRPC wire prefix: compressed flag and message length.
 const FRAME_HEADER: usize = 5;
-
-/// Passes message bytes through: requests are validated later by `Payload::from_bytes`, and
-/// responses are already encoded.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct BytesCodec;
-
-impl Codec for BytesCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = BytesCodec;
-    type Decoder = BytesCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        BytesCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        BytesCodec
-    }
-}
-
-impl Encoder for BytesCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for BytesCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
-    }
-}
 
 /// Handles the requests of one connection.
 #[derive(Clone)]

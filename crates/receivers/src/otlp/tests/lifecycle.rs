@@ -124,7 +124,7 @@ async fn shutdown_returns_by_the_deadline() {
                 "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
                     .parse()
                     .unwrap(),
-                super::super::grpc::BytesCodec,
+                helpers::grpc_codec::BytesCodec,
             )
             .await
     });
@@ -177,7 +177,7 @@ async fn max_connection_idle_closes_idle_connections() {
             "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
                 .parse()
                 .unwrap(),
-            super::super::grpc::BytesCodec,
+            helpers::grpc_codec::BytesCodec,
         )
         .await
         .unwrap();

@@ -9,8 +9,8 @@ use prost::Message;
 use tonic::Code;
 use tonic::codec::CompressionEncoding;
 
-use super::super::grpc::BytesCodec;
 use super::*;
+use helpers::grpc_codec::BytesCodec;
 
 const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
