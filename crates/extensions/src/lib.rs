@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use component::ExtensionFactory;
 
+#[cfg(any(feature = "health_check", feature = "zpages", feature = "pprof"))]
+mod http_server;
+
 #[cfg(feature = "health_check")]
 pub mod health_check;
 

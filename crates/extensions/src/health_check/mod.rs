@@ -5,7 +5,6 @@
 mod config;
 mod go_format;
 mod handler;
-mod server;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +21,8 @@ use tokio::task::JoinHandle;
 
 pub use config::{CheckCollectorPipeline, HealthCheckConfig, ResponseBody};
 use handler::{Handler, Readiness};
+
+use crate::http_server;
 
 /// Makes `health_check` extensions.
 pub struct HealthCheckFactory;
@@ -85,20 +86,20 @@ impl HealthCheck {
             Some(tls) => Some(tls_acceptor(tls).map_err(StartError)?),
             None => None,
         };
-        let listener = server::bind(&self.config.endpoint)
+        let listener = http_server::bind(&self.config.endpoint, &self.config.transport)
             .await
             .map_err(StartError)?;
-        let options = server::ServeOptions {
+        let options = http_server::ServeOptions {
+            name: "health_check",
             read_header_timeout: self.config.read_header_timeout.to_std_saturating(),
             keep_alive: self.config.keep_alives_enabled,
         };
-        let serve = tokio::spawn(server::serve(
-            listener,
-            tls,
-            self.handler.clone(),
-            self.readiness.clone(),
-            options,
-        ));
+        let (handler, readiness) = (self.handler.clone(), self.readiness.clone());
+        let handler: http_server::Handler = Arc::new(move |req| {
+            let response = handler.respond(req.uri().path(), &readiness);
+            Box::pin(async move { response })
+        });
+        let serve = tokio::spawn(http_server::serve(listener, tls, handler, options));
         let watch = tokio::spawn(follow_status(
             self.id.clone(),
             host.status(),

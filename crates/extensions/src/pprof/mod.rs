@@ -30,7 +30,6 @@ mod cpu;
 #[cfg(feature = "heap-profiling")]
 mod heap;
 mod profile;
-mod server;
 #[cfg(test)]
 mod tests;
 
@@ -47,6 +46,8 @@ use futures::future::BoxFuture;
 use http_body_util::Full;
 use parking_lot::Mutex;
 use tokio::task::JoinHandle;
+
+use crate::http_server;
 
 pub use config::{DialerConfig, PprofConfig};
 use cpu::CpuProfile;
@@ -121,7 +122,7 @@ impl Pprof {
     }
 
     async fn try_start(&self) -> Result<Running, String> {
-        let listener = server::bind(&self.config.endpoint, "tcp").await?;
+        let listener = http_server::bind(&self.config.endpoint, "tcp").await?;
         for (key, value) in [
             ("block_profile_fraction", self.config.block_profile_fraction),
             ("mutex_profile_fraction", self.config.mutex_profile_fraction),
@@ -144,13 +145,14 @@ impl Pprof {
         };
         tracing::info!(extension = %self.id, endpoint = %self.config.endpoint,
             "Starting net/http/pprof server");
-        let handler: server::Handler = Arc::new(|uri| Box::pin(respond(uri.clone())));
-        let options = server::ServeOptions {
+        let handler: http_server::Handler = Arc::new(|req| Box::pin(respond(req.uri().clone())));
+        let options = http_server::ServeOptions {
+            name: "pprof",
             // Go's pprof server sets no timeouts; this only bounds an idle half-sent request.
             read_header_timeout: Duration::from_secs(60),
             keep_alive: true,
         };
-        let task = tokio::spawn(server::serve(listener, handler, options));
+        let task = tokio::spawn(http_server::serve(listener, None, handler, options));
         Ok(Running { task, save })
     }
 

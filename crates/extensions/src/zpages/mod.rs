@@ -11,7 +11,6 @@
 
 mod config;
 mod pages;
-mod server;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +26,8 @@ use futures::future::BoxFuture;
 use http_body_util::Full;
 use parking_lot::Mutex;
 use tokio::task::JoinHandle;
+
+use crate::http_server;
 
 pub use config::{DialerConfig, ExpvarConfig, ZpagesConfig};
 
@@ -98,7 +99,7 @@ impl Zpages {
             }
             None => None,
         };
-        let listener = server::bind(&self.config.endpoint, &self.config.transport)
+        let listener = http_server::bind(&self.config.endpoint, &self.config.transport)
             .await
             .map_err(StartError)?;
         tracing::info!(extension = %self.id, endpoint = %self.config.endpoint, "Starting zPages extension");
@@ -111,12 +112,16 @@ impl Zpages {
             headers: self.headers.clone(),
         };
         let router = Arc::new(router);
-        let handler: server::Handler = Arc::new(move |method, uri| router.respond(method, uri));
-        let options = server::ServeOptions {
+        let handler: http_server::Handler = Arc::new(move |req| {
+            let response = router.respond(req.method(), req.uri());
+            Box::pin(async move { response })
+        });
+        let options = http_server::ServeOptions {
+            name: "zpages",
             read_header_timeout: self.config.read_header_timeout.to_std_saturating(),
             keep_alive: self.config.keep_alives_enabled,
         };
-        let task = tokio::spawn(server::serve(listener, tls, handler, options));
+        let task = tokio::spawn(http_server::serve(listener, tls, handler, options));
         if let Some(old) = self.task.lock().replace(task) {
             old.abort();
         }

@@ -1,11 +1,13 @@
-//! Listening and serving for zpages: one accept loop, one task per connection, all aborted on
-//! shutdown (upstream calls `http.Server.Close`, which drops open connections too).
+//! The HTTP server every extension endpoint uses (`health_check`, `zpages`, `pprof`): Go-style
+//! binding, one accept loop, one task per connection, TCP_NODELAY, optional TLS, and everything
+//! aborted on shutdown (upstream calls `http.Server.Close`, which drops open connections too).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -14,13 +16,18 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-/// Answers one request from its method and URI.
-pub type Handler =
-    Arc<dyn Fn(&http::Method, &http::Uri) -> http::Response<Full<Bytes>> + Send + Sync>;
+/// Answers one request. A future, because some answers take time (a CPU profile).
+pub type Handler = Arc<
+    dyn Fn(http::Request<hyper::body::Incoming>) -> BoxFuture<'static, http::Response<Full<Bytes>>>
+        + Send
+        + Sync,
+>;
 
-/// Connection settings taken from the confighttp part of the config.
+/// Connection settings taken from the confighttp part of a config.
 #[derive(Clone)]
 pub struct ServeOptions {
+    /// Which extension serves, for log lines.
+    pub name: &'static str,
     pub read_header_timeout: Duration,
     pub keep_alive: bool,
 }
@@ -74,7 +81,7 @@ pub async fn serve(
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "zpages failed to accept a connection");
+                    tracing::warn!(error = %e, "{} failed to accept a connection", options.name);
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
@@ -90,8 +97,8 @@ async fn connection(
     options: ServeOptions,
 ) {
     let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        let response = handler(req.method(), req.uri());
-        async move { Ok::<_, std::convert::Infallible>(response) }
+        let response = handler(req);
+        async move { Ok::<_, std::convert::Infallible>(response.await) }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -107,7 +114,7 @@ async fn connection(
                     .await
             }
             Err(e) => {
-                tracing::debug!(error = %e, "zpages TLS handshake failed");
+                tracing::debug!(error = %e, "{} TLS handshake failed", options.name);
                 return;
             }
         },
@@ -118,6 +125,6 @@ async fn connection(
         }
     };
     if let Err(e) = result {
-        tracing::debug!(error = %e, "zpages connection ended with an error");
+        tracing::debug!(error = %e, "{} connection ended with an error", options.name);
     }
 }
