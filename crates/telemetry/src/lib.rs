@@ -5,4 +5,6 @@ mod format;
 pub mod logs;
 pub mod metrics;
 pub mod obs;
+pub mod ratelimit;
+pub mod runtime;
 pub mod server;

@@ -2,9 +2,12 @@
 //! (collector-semantics.md §2.1). Each place that counts an event also logs it, so the two never
 //! disagree.
 
+use std::sync::Arc;
+
 use component::{ComponentId, Signal};
 
 use crate::metrics::{Counter, Gauge, global};
+use crate::ratelimit::DropLog;
 
 /// One counter per signal.
 #[derive(Clone, Debug)]
@@ -104,6 +107,10 @@ pub struct ExporterObs {
     sent: PerSignal,
     send_failed: PerSignal,
     enqueue_failed: PerSignal,
+    /// Appended to `Exporting failed. Dropping data.` (see [`ExporterObs::with_failure_hint`]).
+    failure_hint: &'static str,
+    send_failed_log: Arc<DropLog>,
+    enqueue_failed_log: Arc<DropLog>,
 }
 
 impl ExporterObs {
@@ -138,33 +145,75 @@ impl ExporterObs {
                 "Number of items failed to be added to the sending queue.",
                 labels,
             ),
+            failure_hint: "",
+            send_failed_log: Arc::default(),
+            enqueue_failed_log: Arc::default(),
         }
+    }
+
+    /// Upstream's advice appended to the drop message (`BaseExporter.ExportFailureMessage`):
+    /// `" Try enabling retry_on_failure config option to retry on retryable errors."` when retries
+    /// are off, `" Try enabling sending_queue to survive temporary failures."` when the queue is
+    /// off, both when both are; empty otherwise.
+    pub fn with_failure_hint(mut self, hint: &'static str) -> Self {
+        self.failure_hint = hint;
+        self
     }
 
     pub fn sent(&self, signal: Signal, items: usize) {
         self.sent.add(signal, items);
     }
 
-    /// An export attempt whose data is given up (permanent error or retries exhausted): counted
-    /// and logged at error, as upstream's `Exporting failed. Dropping data.`.
+    /// An export attempt whose data is given up (permanent error or retries exhausted): every item
+    /// counted, and logged at error as upstream's queue consumer does (`Exporting failed. Dropping
+    /// data.` plus the hint, fields `error` and `dropped_items`), at most once per
+    /// [`crate::ratelimit::DROP_LOG_INTERVAL`]; a line after held-back ones says how many with
+    /// `suppressed_logs` / `suppressed_items`.
     pub fn send_failed(&self, signal: Signal, items: usize, error: &dyn std::fmt::Display) {
         self.send_failed.add(signal, items);
-        tracing::error!(
-            exporter = %self.id, signal = %signal, items, error = %error,
-            "Exporting failed. Dropping data."
-        );
+        let Some(held) = self.send_failed_log.admit(items as u64) else {
+            return;
+        };
+        if held.events == 0 {
+            tracing::error!(
+                exporter = %self.id, signal = %signal, error = %error, dropped_items = items,
+                "Exporting failed. Dropping data.{}", self.failure_hint
+            );
+        } else {
+            tracing::error!(
+                exporter = %self.id, signal = %signal, error = %error, dropped_items = items,
+                suppressed_logs = held.events, suppressed_items = held.items,
+                "Exporting failed. Dropping data.{}", self.failure_hint
+            );
+        }
     }
 
-    /// Data refused because the sending queue is full.
+    /// Data refused because the sending queue is full: every item counted, the line (upstream's
+    /// historical wording, field `dropped_items`) rate-limited as for [`Self::send_failed`].
     pub fn enqueue_failed(&self, signal: Signal, items: usize) {
         self.enqueue_failed.add(signal, items);
-        tracing::warn!(
-            exporter = %self.id, signal = %signal, items,
-            "Dropping data because sending_queue is full. Try increasing queue_size."
-        );
+        let Some(held) = self.enqueue_failed_log.admit(items as u64) else {
+            return;
+        };
+        if held.events == 0 {
+            tracing::warn!(
+                exporter = %self.id, signal = %signal, dropped_items = items,
+                "Dropping data because sending_queue is full. Try increasing queue_size."
+            );
+        } else {
+            tracing::warn!(
+                exporter = %self.id, signal = %signal, dropped_items = items,
+                suppressed_logs = held.events, suppressed_items = held.items,
+                "Dropping data because sending_queue is full. Try increasing queue_size."
+            );
+        }
     }
 
-    /// `otelcol_exporter_queue_size` and `_queue_capacity` for one signal's queue.
+    /// `otelcol_exporter_queue_size` and `_queue_capacity` for one signal's queue: this queue's
+    /// contribution, which leaves the series when the queue (every clone of the handles) is
+    /// dropped. While a reload briefly runs the old and the new queue of one exporter side by
+    /// side, the series show their sum. The size handle keeps the capacity alive too, so a queue
+    /// need only hold the one it updates.
     pub fn queue_gauges(&self, signal: Signal) -> (Gauge, Gauge) {
         let labels = || {
             vec![
@@ -173,18 +222,19 @@ impl ExporterObs {
             ]
         };
         let r = global();
-        (
-            r.gauge(
+        let capacity = r.gauge(
+            "otelcol_exporter_queue_capacity",
+            "Fixed capacity of the retry queue (in batches).",
+            labels(),
+        );
+        let size = r
+            .gauge(
                 "otelcol_exporter_queue_size",
                 "Current size of the retry queue (in batches).",
                 labels(),
-            ),
-            r.gauge(
-                "otelcol_exporter_queue_capacity",
-                "Fixed capacity of the retry queue (in batches).",
-                labels(),
-            ),
-        )
+            )
+            .keeping(&capacity);
+        (size, capacity)
     }
 }
 

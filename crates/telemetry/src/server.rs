@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -17,17 +17,11 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::metrics::global;
+use crate::metrics::{Level, escape_label, global};
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum MetricsLevel {
-    None,
-    Basic,
-    #[default]
-    Normal,
-    Detailed,
-}
+/// `none`, `basic`, `normal` (default) or `detailed`: which families each endpoint serves
+/// (see [`crate::metrics::min_level`]). `none` serves no endpoint at all.
+pub use crate::metrics::Level as MetricsLevel;
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -91,6 +85,18 @@ pub struct Endpoint {
     pub address: String,
     /// Append `_total` to counter names.
     pub type_suffix: bool,
+    /// The families served, applied at render time as upstream's views are.
+    pub level: Level,
+}
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        Endpoint {
+            address: "localhost:8888".into(),
+            type_suffix: false,
+            level: Level::Normal,
+        }
+    }
 }
 
 impl MetricsConfig {
@@ -110,6 +116,7 @@ impl MetricsConfig {
                 Some(p) => out.push(Endpoint {
                     address: join_host_port(&p.host, p.port),
                     type_suffix: !p.without_type_suffix,
+                    level: self.level,
                 }),
                 None => {
                     return Err(format!(
@@ -125,6 +132,7 @@ impl MetricsConfig {
                     .clone()
                     .unwrap_or_else(|| "localhost:8888".into()),
                 type_suffix: false,
+                level: self.level,
             });
         }
         Ok(out)
@@ -188,14 +196,18 @@ pub fn mark_process_start() {
     std::sync::LazyLock::force(&START);
 }
 
-/// The full exposition: registered metrics plus the process metrics read at scrape time.
-pub fn render(identity: &ServiceIdentity, type_suffix: bool) -> String {
+/// The full exposition for one endpoint: the registered metrics its level includes, plus the
+/// process metrics read at scrape time (upstream registers those at every level but `none`).
+pub fn render(identity: &ServiceIdentity, endpoint: &Endpoint) -> String {
+    if endpoint.level == Level::None {
+        return String::new();
+    }
     let labels = identity.labels();
-    let mut text = global().render(&labels);
-    if type_suffix {
+    let mut text = global().render(endpoint.level, &labels);
+    if endpoint.type_suffix {
         text = add_total_suffix(&text);
     }
-    text.push_str(&process_metrics(&labels, type_suffix));
+    text.push_str(&process_metrics(&labels, endpoint.type_suffix));
     text
 }
 
@@ -234,7 +246,7 @@ fn add_total_suffix(text: &str) -> String {
 fn process_metrics(labels: &[(&'static str, String)], type_suffix: bool) -> String {
     let l = labels
         .iter()
-        .map(|(k, v)| format!("{k}=\"{v}\""))
+        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
         .collect::<Vec<_>>()
         .join(",");
     let total = if type_suffix { "_total" } else { "" };
@@ -255,6 +267,22 @@ fn process_metrics(labels: &[(&'static str, String)], type_suffix: bool) -> Stri
              # HELP otelcol_process_memory_rss Total physical memory (resident set size)\n# TYPE otelcol_process_memory_rss gauge\notelcol_process_memory_rss{{{l}}} {rss}\n"
         ));
     }
+    // Left out entirely when jemalloc is not the global allocator (see `runtime`).
+    if let Some(m) = crate::runtime::read() {
+        out.push_str(&format!(
+            "# HELP otelcol_process_runtime_heap_alloc_bytes Bytes of allocated heap objects (jemalloc stats.allocated)\n# TYPE otelcol_process_runtime_heap_alloc_bytes gauge\notelcol_process_runtime_heap_alloc_bytes{{{l}}} {}\n",
+            m.heap_alloc
+        ));
+        if let Some(total_alloc) = m.total_alloc {
+            out.push_str(&format!(
+                "# HELP otelcol_process_runtime_total_alloc_bytes{total} Cumulative bytes allocated for heap objects (jemalloc size classes: nmalloc x size)\n# TYPE otelcol_process_runtime_total_alloc_bytes{total} counter\notelcol_process_runtime_total_alloc_bytes{total}{{{l}}} {total_alloc}\n"
+            ));
+        }
+        out.push_str(&format!(
+            "# HELP otelcol_process_runtime_total_sys_memory_bytes Total bytes of memory obtained from the OS (jemalloc stats.mapped)\n# TYPE otelcol_process_runtime_total_sys_memory_bytes gauge\notelcol_process_runtime_total_sys_memory_bytes{{{l}}} {}\n",
+            m.sys
+        ));
+    }
     out
 }
 
@@ -272,6 +300,9 @@ pub fn read_proc_self() -> Option<(f64, u64)> {
     Some(((utime + stime) / 100.0, rss_pages * 4096))
 }
 
+/// How long `start` retries an address still held by a stopping endpoint.
+const REBIND_GRACE: Duration = Duration::from_secs(2);
+
 /// A running self-metrics endpoint; dropping the handle does not stop it, `stop` does.
 pub struct MetricsServer {
     stop: watch::Sender<bool>,
@@ -280,15 +311,27 @@ pub struct MetricsServer {
 
 impl MetricsServer {
     pub async fn start(endpoint: &Endpoint, identity: ServiceIdentity) -> Result<Self, String> {
-        let listener = TcpListener::bind(&endpoint.address).await.map_err(|e| {
-            format!(
-                "failed to listen on {} for self-metrics: {e}",
-                endpoint.address
-            )
-        })?;
+        // On a reload the previous endpoint on this address was just told to stop, and its
+        // accept loop drops the listener a moment later: wait for that rather than fail the
+        // reload (and, with the same address, the restart of the previous configuration).
+        let give_up = Instant::now() + REBIND_GRACE;
+        let listener = loop {
+            match TcpListener::bind(&endpoint.address).await {
+                Ok(l) => break l,
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < give_up => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "failed to listen on {} for self-metrics: {e}",
+                        endpoint.address
+                    ));
+                }
+            }
+        };
         let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop, mut stopped) = watch::channel(false);
-        let type_suffix = endpoint.type_suffix;
+        let endpoint = endpoint.clone();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -297,10 +340,12 @@ impl MetricsServer {
                         let Ok((stream, _)) = accepted else { continue };
                         let _ = stream.set_nodelay(true);
                         let identity = identity.clone();
+                        let endpoint = endpoint.clone();
                         tokio::spawn(async move {
                             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                                 let identity = identity.clone();
-                                async move { Ok::<_, Infallible>(respond(&req, &identity, type_suffix)) }
+                                let endpoint = endpoint.clone();
+                                async move { Ok::<_, Infallible>(respond(&req, &identity, &endpoint)) }
                             });
                             let io = hyper_util::rt::TokioIo::new(stream);
                             let _ = hyper::server::conn::http1::Builder::new()
@@ -322,7 +367,7 @@ impl MetricsServer {
 fn respond(
     req: &Request<Incoming>,
     identity: &ServiceIdentity,
-    type_suffix: bool,
+    endpoint: &Endpoint,
 ) -> Response<Full<Bytes>> {
     let reply = |status: u16, ctype: &str, body: String| {
         Response::builder()
@@ -335,7 +380,7 @@ fn respond(
         ("GET" | "HEAD", "/metrics") => reply(
             200,
             "text/plain; version=0.0.4; charset=utf-8",
-            render(identity, type_suffix),
+            render(identity, endpoint),
         ),
         _ => reply(
             404,
@@ -378,7 +423,8 @@ mod tests {
             readers.endpoints().unwrap(),
             vec![Endpoint {
                 address: "0.0.0.0:9999".into(),
-                type_suffix: true
+                type_suffix: true,
+                level: Level::Normal,
             }]
         );
         let none = MetricsConfig {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use telemetry::metrics::{Gauge, global};
+use telemetry::metrics::{Gauge, GaugeMerge, global};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -93,15 +93,20 @@ impl MemoryLimiter {
                 hard_backoff: Duration::ZERO,
                 last_measured: 0,
             }),
-            allocated_gauge: global().gauge(
+            // Readings of the one process: while a reload briefly runs the old and the new limiter
+            // of this id, the series shows the larger reading, and it goes when the last limiter
+            // of the id is dropped.
+            allocated_gauge: global().gauge_merged(
                 "otelcol_processor_memory_limiter_allocated_bytes",
                 "Bytes held by the allocator (jemalloc stats.allocated) at the last check.",
                 labels(),
+                GaugeMerge::Max,
             ),
-            resident_gauge: global().gauge(
+            resident_gauge: global().gauge_merged(
                 "otelcol_processor_memory_limiter_rss_bytes",
                 "Resident set size of the process at the last check.",
                 labels(),
+                GaugeMerge::Max,
             ),
             runner: Mutex::new(Runner::default()),
         }

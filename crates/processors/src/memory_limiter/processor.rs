@@ -9,7 +9,6 @@ use component::{
 };
 use pdata::Payload;
 use telemetry::metrics::{Counter, global};
-use telemetry::obs::ProcessorObs;
 
 use super::limiter::{DATA_REFUSED, MemoryLimiter};
 use crate::signal::SignalRequest;
@@ -19,7 +18,6 @@ pub(crate) struct MemoryLimiterProcessor<M: SignalRequest> {
     next: Arc<dyn Consumer<Payload<M>>>,
     accepted: Counter,
     refused: Counter,
-    obs: ProcessorObs,
 }
 
 /// A counter's name and help text.
@@ -75,20 +73,19 @@ impl<M: SignalRequest> MemoryLimiterProcessor<M> {
             next,
             accepted: global().counter(accepted, accepted_help, labels()),
             refused: global().counter(refused, refused_help, labels()),
-            obs: ProcessorObs::new(id, M::SIGNAL),
         }
     }
 
     async fn process(&self, data: Payload<M>) -> Result<(), ConsumeError> {
+        // otelcol_processor_incoming/outgoing_items are counted by the graph around every
+        // processor; only the limiter's own accepted/refused counts are kept here.
         let items = data.items() as u64;
-        self.obs.incoming.add(items);
         if self.limiter.must_refuse() {
             self.refused.add(items);
             return Err(ConsumeError::retryable(DATA_REFUSED));
         }
         // Counted as accepted even if the next component then fails, as upstream.
         self.accepted.add(items);
-        self.obs.outgoing.add(items);
         self.next.consume(data).await
     }
 }
