@@ -9,6 +9,7 @@ pub mod consumer;
 pub mod factory;
 pub mod host;
 pub mod id;
+pub mod storage;
 
 pub use config::{AnyConfig, ComponentConfig, ConfigError};
 pub use consumer::{

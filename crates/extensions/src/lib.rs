@@ -7,6 +7,15 @@ use component::ExtensionFactory;
 #[cfg(any(feature = "health_check", feature = "zpages", feature = "pprof"))]
 mod http_server;
 
+#[cfg(feature = "file_storage")]
+pub mod file_storage;
+
+/// The `file_storage` extension: durable storage for persistent sending queues.
+#[cfg(feature = "file_storage")]
+pub fn file_storage_factory() -> Arc<dyn ExtensionFactory> {
+    Arc::new(file_storage::FileStorageFactory)
+}
+
 #[cfg(feature = "health_check")]
 pub mod health_check;
 

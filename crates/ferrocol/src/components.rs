@@ -18,6 +18,7 @@ pub fn factories() -> Factories {
             exporters::otlp_http_factory(),
         ],
         extensions: vec![
+            extensions::file_storage_factory(),
             extensions::health_check_factory(),
             extensions::pprof_factory(),
             extensions::zpages_factory(),

@@ -7,6 +7,7 @@
 
 pub mod payload;
 pub mod proto;
+pub mod split;
 
 pub use payload::{Logs, Metrics, Payload, RequestMeta, Traces, decode_count};
 

@@ -126,9 +126,9 @@ impl Component for Helped {
         Box::pin(async move {
             self.backend.start(host).await?;
             for started in [
-                self.traces.as_ref().map(|h| h.start()),
-                self.metrics.as_ref().map(|h| h.start()),
-                self.logs.as_ref().map(|h| h.start()),
+                self.traces.as_ref().map(|h| h.start_with_host(host)),
+                self.metrics.as_ref().map(|h| h.start_with_host(host)),
+                self.logs.as_ref().map(|h| h.start_with_host(host)),
             ]
             .into_iter()
             .flatten()

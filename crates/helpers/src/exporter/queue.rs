@@ -1,7 +1,9 @@
-//! The bounded in-memory sending queue.
+//! The bounded sending queue.
 //!
 //! Its size counts payloads waiting *and* being sent (a slot is released only when the send is
 //! over), as upstream's memory queue does, so `queue_size` bounds the memory an exporter holds.
+//! A persistent queue uses it as the in-memory index of what is stored: entries carry their
+//! record id, and their payload only while it is cached in memory.
 
 use std::collections::VecDeque;
 
@@ -14,13 +16,18 @@ use tokio_util::sync::CancellationToken;
 
 /// One queued payload.
 pub(crate) struct Entry<M: Request> {
-    pub(crate) payload: Payload<M>,
+    /// The data; `None` for a stored entry not held in memory (read back when it is sent).
+    pub(crate) payload: Option<Payload<M>>,
+    /// The record id in the persistent queue's storage.
+    pub(crate) stored: Option<u64>,
     /// Items (spans, points, records) in the payload, for the self-metrics.
     pub(crate) items: usize,
     /// Its size under the queue's sizer.
     pub(crate) size: u64,
     /// Where to report the outcome when the caller waits for it (`wait_for_result`).
     pub(crate) done: Option<oneshot::Sender<Result<(), ConsumeError>>>,
+    /// Bytes of the payload counted in the persistent queue's memory cache.
+    pub(crate) cached: usize,
 }
 
 /// Why an offer was refused.
@@ -67,6 +74,69 @@ impl<M: Request> Queue<M> {
         }
     }
 
+    /// Takes room for `size` without adding an entry yet (the persistent queue stores the data
+    /// in between), waiting for room when the queue blocks on overflow. The room is given back
+    /// with [`Queue::release`] or filled with [`Queue::push_reserved`].
+    pub(crate) async fn reserve(&self, size: u64) -> Result<(), Refusal> {
+        if size > self.capacity {
+            return Err(Refusal::TooLarge);
+        }
+        loop {
+            let space = self.space.notified();
+            tokio::pin!(space);
+            space.as_mut().enable();
+            {
+                let mut st = self.state.lock();
+                if st.closed {
+                    return Err(Refusal::Closed);
+                }
+                if st.size + size <= self.capacity {
+                    st.size += size;
+                    self.size_gauge.set(st.size as i64);
+                    return Ok(());
+                }
+                if !self.block_on_overflow {
+                    return Err(Refusal::Full);
+                }
+            }
+            space.await;
+        }
+    }
+
+    /// Adds an entry whose room was reserved, even when the queue is closed (its data is
+    /// already stored, and it counts in the queue until it is popped or taken).
+    pub(crate) fn push_reserved(&self, entry: Entry<M>) {
+        self.state.lock().entries.push_back(entry);
+        self.readable.notify_one();
+    }
+
+    /// Adds an entry over the capacity if need be: stored data replayed at start, or data put
+    /// back, which is in the queue whether or not there is room.
+    pub(crate) fn push_forced(&self, entry: Entry<M>) {
+        {
+            let mut st = self.state.lock();
+            st.size += entry.size;
+            self.size_gauge.set(st.size as i64);
+            st.entries.push_back(entry);
+        }
+        self.readable.notify_one();
+    }
+
+    /// Puts entries taken but not sent back at the front, in their order; their room was never
+    /// released.
+    pub(crate) fn unpop(&self, entries: Vec<Entry<M>>) {
+        if entries.is_empty() {
+            return;
+        }
+        {
+            let mut st = self.state.lock();
+            for e in entries.into_iter().rev() {
+                st.entries.push_front(e);
+            }
+        }
+        self.readable.notify_one();
+    }
+
     /// Adds an entry, waiting for room when the queue blocks on overflow. A refused entry is
     /// handed back with the reason.
     pub(crate) async fn offer(&self, entry: Entry<M>) -> Result<(), (Refusal, Entry<M>)> {
@@ -99,8 +169,20 @@ impl<M: Request> Queue<M> {
         }
     }
 
-    /// The next entry; `None` once the queue is closed and empty, or when `stop` is cancelled.
-    pub(crate) async fn pop(&self, stop: &CancellationToken) -> Option<Entry<M>> {
+    /// The next entry; `None` once the queue is closed and empty, when `stop` is cancelled, or
+    /// at `until`.
+    pub(crate) async fn pop_until(
+        &self,
+        stop: &CancellationToken,
+        until: Option<tokio::time::Instant>,
+    ) -> Option<Entry<M>> {
+        let timeout = async {
+            match until {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(timeout);
         loop {
             if stop.is_cancelled() {
                 return None;
@@ -125,6 +207,7 @@ impl<M: Request> Queue<M> {
             }
             tokio::select! {
                 () = stop.cancelled() => return None,
+                () = &mut timeout => return None,
                 () = &mut readable => {}
             }
         }

@@ -12,9 +12,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::pending::PendingBatch;
-use super::split_items::SplitItems;
 use super::telemetry::{BatchTelemetry, Trigger};
 use crate::signal::SignalRequest;
+use pdata::split::SplitItems;
 
 /// The parts of the config a batcher acts on.
 #[derive(Clone, Copy, Debug)]

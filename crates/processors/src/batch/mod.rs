@@ -6,14 +6,14 @@
 //!   batcher has the data.
 //! - `batcher.rs`: the batcher task (size trigger, timeout, shutdown flush).
 //! - `pending.rs`: merging and cutting encoded requests without decoding them.
-//! - `split_items.rs`: cutting a decoded resource record by items, the one decode batch may do.
+//! - cutting requests by items (the one decode batch may do) is [`pdata::split`], shared with
+//!   the exporter helper's queue batching.
 //! - `telemetry.rs`: `otelcol_processor_batch_*`.
 
 mod batcher;
 pub mod config;
 mod pending;
 mod processor;
-mod split_items;
 mod telemetry;
 #[cfg(test)]
 mod tests;
@@ -27,9 +27,9 @@ use component::{
 use pdata::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 
 pub use config::BatchConfig;
+pub use pdata::split::SplitItems;
 pub use pending::PendingBatch;
 pub use processor::TOO_MANY_BATCHERS;
-pub use split_items::SplitItems;
 
 use crate::signal::SignalRequest;
 use processor::BatchProcessor;

@@ -3,18 +3,15 @@
 //! Merging is byte concatenation ([`Payload::merge`]): protobuf repeated fields concatenate, so
 //! requests of one signal joined end to end are one valid request (DESIGN.md §3). Cutting a batch
 //! at `send_batch_max_size` first uses whole requests, then whole resource records found by a
-//! wire walk ([`wire::resource_records`]); only when a single resource record straddles the cut is
-//! that one record decoded and divided by items ([`SplitItems`]).
+//! wire walk; only when a single resource record straddles the cut is that one record decoded and
+//! divided by items. The cutting is [`pdata::split`], shared with the exporter helper's queue
+//! batching.
 
 use std::collections::VecDeque;
-use std::ops::Range;
 
-use bytes::{Bytes, BytesMut};
 use pdata::payload::Request;
-use pdata::wire::{self, Record};
+use pdata::split::{SplitItems, split_payload};
 use pdata::{Payload, RequestMeta};
-
-use super::split_items::SplitItems;
 
 /// Requests waiting to be sent, in arrival order.
 pub struct PendingBatch<M: Request> {
@@ -71,7 +68,13 @@ impl<M: Request + SplitItems> PendingBatch<M> {
                     }
                     continue;
                 }
-                let (head, tail) = split_payload(front, max - taken);
+                let split = split_payload(front, max - taken);
+                if let Some(why) = split.inexact {
+                    // Payload bytes were validated on the way in (or encoded by prost), so this
+                    // is a codec bug; the batch goes out above the maximum rather than be lost.
+                    tracing::warn!("batch: {why}; sending a batch above send_batch_max_size");
+                }
+                let (head, tail) = (split.head, split.tail);
                 taken += head.items();
                 out.push(head);
                 self.parts.push_front(tail);
@@ -94,114 +97,4 @@ fn join<M: Request>(parts: Vec<Payload<M>>, meta: &RequestMeta) -> Payload<M> {
     .expect("take() never joins an empty list");
     // `merge` keeps the first request's metadata; the batch belongs to the batcher instead.
     Payload::from_validated_bytes(merged.bytes(), merged.items(), meta.clone())
-}
-
-/// Cuts `payload` after its first `owed` items (0 < owed < items).
-fn split_payload<M: Request + SplitItems>(
-    payload: Payload<M>,
-    owed: usize,
-) -> (Payload<M>, Payload<M>) {
-    let bytes = payload.bytes();
-    let meta = payload.meta().clone();
-    let total = payload.items();
-    let records = match wire::resource_records(M::KIND, &bytes) {
-        Ok(records) => records,
-        // Payload bytes were validated on the way in (or encoded by prost), so the walk cannot
-        // fail. Should it ever, the request goes out whole, over the maximum, rather than be
-        // lost or decoded here.
-        Err(error) => {
-            tracing::warn!(%error, "batch: could not find resource records; sending a batch above send_batch_max_size");
-            return (payload, Payload::from_message(M::default(), meta));
-        }
-    };
-    let mut before = 0;
-    let straddling = records
-        .iter()
-        .position(|r| {
-            if before + r.items > owed {
-                return true;
-            }
-            before += r.items;
-            false
-        })
-        .expect("a request holding more than `owed` items has a record past the cut");
-    let ranges = |rs: &[Record]| rs.iter().map(|r| r.range.clone()).collect::<Vec<_>>();
-    let (head_bytes, tail_bytes) = if before == owed {
-        (
-            concat(&bytes, &ranges(&records[..straddling])),
-            concat(&bytes, &ranges(&records[straddling..])),
-        )
-    } else {
-        let record = &records[straddling];
-        match decode_and_split_record::<M>(&bytes, record, owed - before) {
-            Some((head_part, tail_part)) => {
-                let mut head = BytesMut::from(concat(&bytes, &ranges(&records[..straddling])));
-                head.extend_from_slice(&head_part);
-                let mut tail = BytesMut::from(tail_part.as_slice());
-                tail.extend_from_slice(&concat(&bytes, &ranges(&records[straddling + 1..])));
-                (head.freeze(), tail.freeze())
-            }
-            // Undecodable after a successful wire walk would be a codec bug. Sending the whole
-            // record in this batch (slightly over the maximum) loses nothing.
-            None => {
-                tracing::warn!(
-                    "batch: could not split a resource record; sending a batch above send_batch_max_size"
-                );
-                let head_items = before + record.items;
-                return (
-                    Payload::from_validated_bytes(
-                        concat(&bytes, &ranges(&records[..=straddling])),
-                        head_items,
-                        meta.clone(),
-                    ),
-                    Payload::from_validated_bytes(
-                        concat(&bytes, &ranges(&records[straddling + 1..])),
-                        total - head_items,
-                        meta.clone(),
-                    ),
-                );
-            }
-        }
-    };
-    (
-        Payload::from_validated_bytes(head_bytes, owed, meta.clone()),
-        Payload::from_validated_bytes(tail_bytes, total - owed, meta.clone()),
-    )
-}
-
-/// THE ONLY PLACE `batch` DECODES ANYTHING: one resource record (not the whole request) that
-/// must be cut inside to honour `send_batch_max_size` exactly. Merging, counting and cutting
-/// between records all work on the encoded bytes. Returns both halves encoded, each a complete
-/// field-1 record with the resource and scope repeated.
-fn decode_and_split_record<M: Request + SplitItems>(
-    bytes: &Bytes,
-    record: &Record,
-    owed: usize,
-) -> Option<(Vec<u8>, Vec<u8>)> {
-    // A record is a valid request on its own; going through `Payload` keeps `decode_count()`
-    // honest about this decode.
-    let mut one = Payload::<M>::from_validated_bytes(
-        bytes.slice(record.range.clone()),
-        record.items,
-        RequestMeta::default(),
-    );
-    let message = std::mem::take(one.make_mut().ok()?);
-    let (head, tail) = message.split_items(owed);
-    Some((head.encode_to_vec(), tail.encode_to_vec()))
-}
-
-/// The bytes of `ranges` joined: a zero-copy slice when they are adjacent (the usual case: a
-/// request without unknown top-level fields), a copy otherwise.
-fn concat(bytes: &Bytes, ranges: &[Range<usize>]) -> Bytes {
-    let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
-        return Bytes::new();
-    };
-    if ranges.windows(2).all(|w| w[0].end == w[1].start) {
-        return bytes.slice(first.start..last.end);
-    }
-    let mut out = BytesMut::with_capacity(ranges.iter().map(|r| r.len()).sum());
-    for r in ranges {
-        out.extend_from_slice(&bytes[r.clone()]);
-    }
-    out.freeze()
 }

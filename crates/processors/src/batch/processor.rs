@@ -13,9 +13,9 @@ use tokio::task::JoinHandle;
 
 use super::batcher::{Batcher, BatcherHandle, BatcherSettings};
 use super::config::BatchConfig;
-use super::split_items::SplitItems;
 use super::telemetry::BatchTelemetry;
 use crate::signal::SignalRequest;
+use pdata::split::SplitItems;
 
 /// Upstream's refusal when `metadata_cardinality_limit` is reached; permanent, as upstream's.
 pub const TOO_MANY_BATCHERS: &str = "too many batcher metadata-value combinations";

@@ -31,8 +31,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::config::BatchConfig;
 use super::pending::PendingBatch;
-use super::split_items::SplitItems;
 use super::{TOO_MANY_BATCHERS, factory};
+use pdata::split::SplitItems;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: requests whose items carry a sequence number and the ids of their resource and
