@@ -62,6 +62,13 @@ enum Command {
     },
     /// List the feature gates, or describe one.
     Featuregate { id: Option<String> },
+    /// Check a Prometheus exposition read on stdin (text 0.0.4, or OpenMetrics 1.0 with
+    /// `--openmetrics`); exits non-zero and prints each error with its line when it is invalid.
+    CheckMetrics {
+        /// Read OpenMetrics 1.0 and apply its rules strictly (the OpenMetrics parser suite).
+        #[arg(long)]
+        openmetrics: bool,
+    },
     /// Print the version.
     Version,
 }
@@ -90,6 +97,7 @@ pub fn main() -> ExitCode {
             println!("ferrocol version {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Some(Command::CheckMetrics { openmetrics }) => return check_metrics(*openmetrics),
         Some(Command::Featuregate { id }) => {
             return match featuregates::describe(id.as_deref()) {
                 Ok(text) => {
@@ -121,6 +129,31 @@ pub fn main() -> ExitCode {
             eprintln!("Error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `check-metrics`: like `promtool check metrics`, on stdin.
+fn check_metrics(openmetrics: bool) -> ExitCode {
+    use prometheus::exposition::{Format, Strictness, check_bytes};
+    use std::io::Read;
+    let mut body = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut body) {
+        eprintln!("Error: cannot read stdin: {e}");
+        return ExitCode::FAILURE;
+    }
+    let format = if openmetrics {
+        Format::OpenMetrics
+    } else {
+        Format::Text004
+    };
+    let errors = check_bytes(&body, format, Strictness::OpenMetricsStrict);
+    for e in &errors {
+        eprintln!("error parsing metrics: {e}");
+    }
+    if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

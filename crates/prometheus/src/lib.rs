@@ -1,0 +1,8 @@
+//! Prometheus support for ferrocol.
+//!
+//! * [`exposition`]: a zero-copy pull parser for the Prometheus text format 0.0.4 and
+//!   OpenMetrics 1.0, with a Prometheus-2.42-compatible mode and a spec-strict mode.
+//! * [`relabel`]: Prometheus relabelling.
+
+pub mod exposition;
+pub mod relabel;
