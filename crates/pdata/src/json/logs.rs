@@ -4,7 +4,7 @@
 use serde::de::MapAccess;
 
 use super::read::{self, Ctx, ReadMessage, json_fields};
-use super::scalar::{Enum, HexId, I64, Str, U32, U64};
+use super::scalar::{Enum, HexId, Str, U32, U64};
 use super::write::{Obj, WriteJson};
 use crate::proto::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -174,65 +174,4 @@ impl WriteJson for LogRecord {
     }
 }
 
-json_fields!(ResponseField { PartialSuccess = "partialSuccess" | "partial_success" });
-
-impl ReadMessage for ExportLogsServiceResponse {
-    const EXPECTING: &'static str = "an ExportLogsServiceResponse object";
-    type Field = ResponseField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ResponseField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ResponseField::PartialSuccess => {
-                self.partial_success = read::optional_message(map, ctx)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ExportLogsServiceResponse {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("partialSuccess", self.partial_success.as_ref());
-        o.end();
-    }
-}
-
-json_fields!(PartialSuccessField {
-    RejectedLogRecords = "rejectedLogRecords" | "rejected_log_records",
-    ErrorMessage = "errorMessage" | "error_message",
-});
-
-impl ReadMessage for ExportLogsPartialSuccess {
-    const EXPECTING: &'static str = "an ExportLogsPartialSuccess object";
-    type Field = PartialSuccessField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: PartialSuccessField,
-        map: &mut A,
-        _ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            PartialSuccessField::RejectedLogRecords => {
-                self.rejected_log_records = map.next_value_seed(I64)?;
-            }
-            PartialSuccessField::ErrorMessage => self.error_message = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ExportLogsPartialSuccess {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.i64("rejectedLogRecords", self.rejected_log_records);
-        o.str("errorMessage", &self.error_message);
-        o.end();
-    }
-}
+super::response::export_response_json!(ExportLogsServiceResponse, ExportLogsPartialSuccess, rejected_log_records: RejectedLogRecords = "rejectedLogRecords" | "rejected_log_records");

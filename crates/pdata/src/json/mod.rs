@@ -25,6 +25,7 @@ mod logs;
 mod metrics;
 mod read;
 mod resource;
+mod response;
 mod scalar;
 mod status;
 mod trace;

@@ -4,7 +4,7 @@
 use serde::de::MapAccess;
 
 use super::read::{self, Ctx, ReadMessage, json_fields};
-use super::scalar::{Enum, HexId, I64, Str, U32, U64};
+use super::scalar::{Enum, HexId, Str, U32, U64};
 use super::write::{Obj, WriteJson};
 use crate::proto::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -314,63 +314,4 @@ impl WriteJson for Status {
     }
 }
 
-json_fields!(ResponseField { PartialSuccess = "partialSuccess" | "partial_success" });
-
-impl ReadMessage for ExportTraceServiceResponse {
-    const EXPECTING: &'static str = "an ExportTraceServiceResponse object";
-    type Field = ResponseField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ResponseField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ResponseField::PartialSuccess => {
-                self.partial_success = read::optional_message(map, ctx)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ExportTraceServiceResponse {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("partialSuccess", self.partial_success.as_ref());
-        o.end();
-    }
-}
-
-json_fields!(PartialSuccessField {
-    RejectedSpans = "rejectedSpans" | "rejected_spans",
-    ErrorMessage = "errorMessage" | "error_message",
-});
-
-impl ReadMessage for ExportTracePartialSuccess {
-    const EXPECTING: &'static str = "an ExportTracePartialSuccess object";
-    type Field = PartialSuccessField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: PartialSuccessField,
-        map: &mut A,
-        _ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            PartialSuccessField::RejectedSpans => self.rejected_spans = map.next_value_seed(I64)?,
-            PartialSuccessField::ErrorMessage => self.error_message = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ExportTracePartialSuccess {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.i64("rejectedSpans", self.rejected_spans);
-        o.str("errorMessage", &self.error_message);
-        o.end();
-    }
-}
+super::response::export_response_json!(ExportTraceServiceResponse, ExportTracePartialSuccess, rejected_spans: RejectedSpans = "rejectedSpans" | "rejected_spans");
