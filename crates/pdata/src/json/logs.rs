@@ -16,101 +16,17 @@ const SEVERITY_NUMBER: Enum = Enum {
     from_name: |s| SeverityNumber::from_str_name(s).map(|n| n as i32),
 };
 
-json_fields!(RequestField { ResourceLogs = "resourceLogs" | "resource_logs" });
-
-impl ReadMessage for ExportLogsServiceRequest {
-    const EXPECTING: &'static str = "an ExportLogsServiceRequest object";
-    type Field = RequestField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: RequestField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            RequestField::ResourceLogs => read::repeated(map, ctx, &mut self.resource_logs),
-        }
+super::envelope::envelope_json!(
+    ExportLogsServiceRequest {
+        resource_logs: ResourceLogs = "resourceLogs" | "resource_logs"
+    },
+    ResourceLogs {
+        scope_logs: ScopeLogs = "scopeLogs" | "scope_logs"
+    },
+    ScopeLogs {
+        log_records: LogRecords = "logRecords" | "log_records"
     }
-}
-
-impl WriteJson for ExportLogsServiceRequest {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.messages("resourceLogs", &self.resource_logs);
-        o.end();
-    }
-}
-
-json_fields!(ResourceLogsField {
-    Resource = "resource",
-    ScopeLogs = "scopeLogs" | "scope_logs",
-    SchemaUrl = "schemaUrl" | "schema_url",
-});
-
-impl ReadMessage for ResourceLogs {
-    const EXPECTING: &'static str = "a ResourceLogs object";
-    type Field = ResourceLogsField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ResourceLogsField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ResourceLogsField::Resource => self.resource = read::optional_message(map, ctx)?,
-            ResourceLogsField::ScopeLogs => read::repeated(map, ctx, &mut self.scope_logs)?,
-            ResourceLogsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ResourceLogs {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("resource", self.resource.as_ref());
-        o.messages("scopeLogs", &self.scope_logs);
-        o.str("schemaUrl", &self.schema_url);
-        o.end();
-    }
-}
-
-json_fields!(ScopeLogsField {
-    Scope = "scope",
-    LogRecords = "logRecords" | "log_records",
-    SchemaUrl = "schemaUrl" | "schema_url",
-});
-
-impl ReadMessage for ScopeLogs {
-    const EXPECTING: &'static str = "a ScopeLogs object";
-    type Field = ScopeLogsField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ScopeLogsField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ScopeLogsField::Scope => self.scope = read::optional_message(map, ctx)?,
-            ScopeLogsField::LogRecords => read::repeated(map, ctx, &mut self.log_records)?,
-            ScopeLogsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ScopeLogs {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("scope", self.scope.as_ref());
-        o.messages("logRecords", &self.log_records);
-        o.str("schemaUrl", &self.schema_url);
-        o.end();
-    }
-}
+);
 
 json_fields!(LogRecordField {
     TimeUnixNano = "timeUnixNano" | "time_unix_nano",

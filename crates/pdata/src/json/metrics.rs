@@ -22,103 +22,17 @@ const TEMPORALITY: Enum = Enum {
     from_name: |s| AggregationTemporality::from_str_name(s).map(|t| t as i32),
 };
 
-json_fields!(RequestField { ResourceMetrics = "resourceMetrics" | "resource_metrics" });
-
-impl ReadMessage for ExportMetricsServiceRequest {
-    const EXPECTING: &'static str = "an ExportMetricsServiceRequest object";
-    type Field = RequestField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: RequestField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            RequestField::ResourceMetrics => read::repeated(map, ctx, &mut self.resource_metrics),
-        }
+super::envelope::envelope_json!(
+    ExportMetricsServiceRequest {
+        resource_metrics: ResourceMetrics = "resourceMetrics" | "resource_metrics"
+    },
+    ResourceMetrics {
+        scope_metrics: ScopeMetrics = "scopeMetrics" | "scope_metrics"
+    },
+    ScopeMetrics {
+        metrics: Metrics = "metrics"
     }
-}
-
-impl WriteJson for ExportMetricsServiceRequest {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.messages("resourceMetrics", &self.resource_metrics);
-        o.end();
-    }
-}
-
-json_fields!(ResourceMetricsField {
-    Resource = "resource",
-    ScopeMetrics = "scopeMetrics" | "scope_metrics",
-    SchemaUrl = "schemaUrl" | "schema_url",
-});
-
-impl ReadMessage for ResourceMetrics {
-    const EXPECTING: &'static str = "a ResourceMetrics object";
-    type Field = ResourceMetricsField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ResourceMetricsField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ResourceMetricsField::Resource => self.resource = read::optional_message(map, ctx)?,
-            ResourceMetricsField::ScopeMetrics => {
-                read::repeated(map, ctx, &mut self.scope_metrics)?;
-            }
-            ResourceMetricsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ResourceMetrics {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("resource", self.resource.as_ref());
-        o.messages("scopeMetrics", &self.scope_metrics);
-        o.str("schemaUrl", &self.schema_url);
-        o.end();
-    }
-}
-
-json_fields!(ScopeMetricsField {
-    Scope = "scope",
-    Metrics = "metrics",
-    SchemaUrl = "schemaUrl" | "schema_url",
-});
-
-impl ReadMessage for ScopeMetrics {
-    const EXPECTING: &'static str = "a ScopeMetrics object";
-    type Field = ScopeMetricsField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ScopeMetricsField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ScopeMetricsField::Scope => self.scope = read::optional_message(map, ctx)?,
-            ScopeMetricsField::Metrics => read::repeated(map, ctx, &mut self.metrics)?,
-            ScopeMetricsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ScopeMetrics {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("scope", self.scope.as_ref());
-        o.messages("metrics", &self.metrics);
-        o.str("schemaUrl", &self.schema_url);
-        o.end();
-    }
-}
+);
 
 json_fields!(MetricField {
     Name = "name",

@@ -20,6 +20,7 @@
 //! omitted, 64-bit ints as strings, enums as numbers, lowercase hex ids, never `null`.
 
 mod any_value;
+mod envelope;
 mod error;
 mod logs;
 mod metrics;

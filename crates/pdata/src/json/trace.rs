@@ -22,101 +22,17 @@ const STATUS_CODE: Enum = Enum {
     from_name: |s| StatusCode::from_str_name(s).map(|k| k as i32),
 };
 
-json_fields!(RequestField { ResourceSpans = "resourceSpans" | "resource_spans" });
-
-impl ReadMessage for ExportTraceServiceRequest {
-    const EXPECTING: &'static str = "an ExportTraceServiceRequest object";
-    type Field = RequestField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: RequestField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            RequestField::ResourceSpans => read::repeated(map, ctx, &mut self.resource_spans),
-        }
+super::envelope::envelope_json!(
+    ExportTraceServiceRequest {
+        resource_spans: ResourceSpans = "resourceSpans" | "resource_spans"
+    },
+    ResourceSpans {
+        scope_spans: ScopeSpans = "scopeSpans" | "scope_spans"
+    },
+    ScopeSpans {
+        spans: Spans = "spans"
     }
-}
-
-impl WriteJson for ExportTraceServiceRequest {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.messages("resourceSpans", &self.resource_spans);
-        o.end();
-    }
-}
-
-json_fields!(ResourceSpansField {
-    Resource = "resource",
-    ScopeSpans = "scopeSpans" | "scope_spans",
-    SchemaUrl = "schemaUrl" | "schema_url",
-});
-
-impl ReadMessage for ResourceSpans {
-    const EXPECTING: &'static str = "a ResourceSpans object";
-    type Field = ResourceSpansField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ResourceSpansField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ResourceSpansField::Resource => self.resource = read::optional_message(map, ctx)?,
-            ResourceSpansField::ScopeSpans => read::repeated(map, ctx, &mut self.scope_spans)?,
-            ResourceSpansField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ResourceSpans {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("resource", self.resource.as_ref());
-        o.messages("scopeSpans", &self.scope_spans);
-        o.str("schemaUrl", &self.schema_url);
-        o.end();
-    }
-}
-
-json_fields!(ScopeSpansField {
-    Scope = "scope",
-    Spans = "spans",
-    SchemaUrl = "schemaUrl" | "schema_url",
-});
-
-impl ReadMessage for ScopeSpans {
-    const EXPECTING: &'static str = "a ScopeSpans object";
-    type Field = ScopeSpansField;
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        field: ScopeSpansField,
-        map: &mut A,
-        ctx: &mut Ctx,
-    ) -> Result<(), A::Error> {
-        match field {
-            ScopeSpansField::Scope => self.scope = read::optional_message(map, ctx)?,
-            ScopeSpansField::Spans => read::repeated(map, ctx, &mut self.spans)?,
-            ScopeSpansField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
-        }
-        Ok(())
-    }
-}
-
-impl WriteJson for ScopeSpans {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Obj::new(out);
-        o.message("scope", self.scope.as_ref());
-        o.messages("spans", &self.spans);
-        o.str("schemaUrl", &self.schema_url);
-        o.end();
-    }
-}
+);
 
 json_fields!(SpanField {
     TraceId = "traceId" | "trace_id",
