@@ -9,7 +9,9 @@
 //! a refusal after 50 ms, so the offered load does not back off while the collector refuses.
 //!
 //! What is checked:
-//! - the collector's peak RSS (`VmHWM`) stays below limit + spike + [`BASELINE_MARGIN_MIB`];
+//! - the collector's peak RSS (`VmHWM`) stays below the hard limit + [`BASELINE_MARGIN_MIB`]:
+//!   the limiter counts what it admits between checks, so it does not overshoot by a check
+//!   interval's worth of ingress as upstream does (seen here: 89–95 MiB; 138–155 MiB before);
 //! - clients saw retryable refusals (gRPC `UNAVAILABLE`), and every refused span is counted:
 //!   `otelcol_receiver_refused_spans` = `otelcol_processor_memory_limiter_refused_spans` =
 //!   retried refusals × spans per request;
@@ -32,10 +34,10 @@ use common::{Collector, free_port, metric, python_script};
 
 const LIMIT_MIB: u64 = 100;
 const SPIKE_MIB: u64 = 20;
-/// What the process holds besides the data the limiter governs: the binary's own resident
-/// pages (an idle debug build sits at ~15–25 MiB), allocator slack, and request bodies being read
-/// while the limiter's last check still said yes (at most one check interval of ingress).
-const BASELINE_MARGIN_MIB: u64 = 40;
+/// What the process may hold beyond the hard limit: request bodies being read by the receiver
+/// (four clients, ~1.1 MB each, plus their refused predecessors not yet purged) and allocator
+/// slack.
+const BASELINE_MARGIN_MIB: u64 = 25;
 const CLIENTS: usize = 4;
 const LOAD_SECONDS: f64 = 15.0;
 const SPANS: u64 = 1000;
@@ -258,10 +260,10 @@ fn memory_limiter_refuses_and_keeps_rss_bounded_under_overload() {
         peak_rss as f64 / 1048576.0,
     );
 
-    let bound = (LIMIT_MIB + SPIKE_MIB + BASELINE_MARGIN_MIB) << 20;
+    let bound = (LIMIT_MIB + BASELINE_MARGIN_MIB) << 20;
     assert!(
         peak_rss < bound,
-        "peak RSS {peak_rss} B above limit + spike + margin ({bound} B)\n{}",
+        "peak RSS {peak_rss} B above the hard limit + margin ({bound} B)\n{}",
         collector.logs()
     );
     assert!(unavailable > 0, "clients saw retryable refusals");

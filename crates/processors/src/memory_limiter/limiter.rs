@@ -7,9 +7,15 @@
 //! where upstream forces a GC we ask jemalloc to purge those pages, rate-limited by the same
 //! `min/max_gc_interval_when_{soft,hard}_limited` settings and backed off the same way when a
 //! purge does not release at least 5%.
+//!
+//! Upstream decides only at each check, so between two checks it admits whatever arrives: on a
+//! fast link that is tens of MiB per 100 ms above the soft limit. Here each admitted request's
+//! encoded size is added to the last measurement, and once that estimate reaches the soft limit
+//! the limiter refuses at once, until the next check measures again. The first request after a
+//! check is always admitted, so a request larger than the headroom is not refused forever.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -38,6 +44,9 @@ pub struct MemoryLimiter {
     intervals: PurgeIntervals,
     source: Arc<dyn MemorySource>,
     refusing: AtomicBool,
+    /// The last check's measurement, and the encoded bytes admitted since it.
+    baseline: AtomicU64,
+    admitted_since_check: AtomicU64,
     checks: Mutex<CheckState>,
     allocated_gauge: Gauge,
     resident_gauge: Gauge,
@@ -87,6 +96,8 @@ impl MemoryLimiter {
             intervals: config.purge_intervals(),
             source,
             refusing: AtomicBool::new(false),
+            baseline: AtomicU64::new(0),
+            admitted_since_check: AtomicU64::new(0),
             checks: Mutex::new(CheckState {
                 last_purge: Instant::now(),
                 soft_backoff: Duration::ZERO,
@@ -116,16 +127,47 @@ impl MemoryLimiter {
         self.limits
     }
 
-    /// Whether data must be refused now: the last check found memory above the soft limit.
+    /// Whether data is being refused now: the last check found memory above the soft limit, or
+    /// what was admitted since would have crossed it.
     pub fn must_refuse(&self) -> bool {
         self.refusing.load(Ordering::Relaxed)
+    }
+
+    /// Whether a request of `bytes` (encoded) may pass: not while refusing, and not when the
+    /// last measurement plus what was admitted since would reach the soft limit. Crossing it
+    /// switches refusing on until the next check.
+    pub fn admit(&self, bytes: u64) -> bool {
+        if self.must_refuse() {
+            return false;
+        }
+        let before = self
+            .admitted_since_check
+            .fetch_add(bytes, Ordering::Relaxed);
+        let estimate = self.baseline.load(Ordering::Relaxed) + before + bytes;
+        if before == 0 || estimate < self.limits.soft() {
+            return true;
+        }
+        self.admitted_since_check
+            .fetch_sub(bytes, Ordering::Relaxed);
+        if !self.refusing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                processor = %self.processor,
+                estimated_mem_mib = mib(estimate),
+                "Memory usage is above soft limit. Refusing data."
+            );
+        }
+        false
     }
 
     fn measure(&self) -> u64 {
         let usage: MemoryUsage = self.source.usage();
         self.allocated_gauge.set(usage.allocated as i64);
         self.resident_gauge.set(usage.resident as i64);
-        usage.measured()
+        let measured = usage.measured();
+        // What was admitted before this reading is in it now.
+        self.baseline.store(measured, Ordering::Relaxed);
+        self.admitted_since_check.store(0, Ordering::Relaxed);
+        measured
     }
 
     /// One check: measure, purge if a limit is crossed and the rate limit allows, and switch

@@ -80,7 +80,7 @@ impl<M: SignalRequest> MemoryLimiterProcessor<M> {
         // otelcol_processor_incoming/outgoing_items are counted by the graph around every
         // processor; only the limiter's own accepted/refused counts are kept here.
         let items = data.items() as u64;
-        if self.limiter.must_refuse() {
+        if !self.limiter.admit(data.encoded_len() as u64) {
             self.refused.add(items);
             return Err(ConsumeError::retryable(DATA_REFUSED));
         }

@@ -395,6 +395,38 @@ async fn refuses_above_the_soft_limit_and_recovers() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn admitted_bytes_count_toward_the_soft_limit_between_checks() {
+    let (logs, _guard) = LogCapture::start();
+    let memory = Arc::new(FakeMemory::default());
+    // soft limit 80 MiB; measured 50 MiB leaves 30 MiB of headroom until the next check.
+    let l = limiter(memory.clone(), &config(100, 20));
+    memory.set_mib(10, 50);
+    l.check();
+    assert!(l.admit(10 * MIB));
+    assert!(l.admit(15 * MIB));
+    assert!(!l.admit(5 * MIB), "50 + 25 + 5 reaches the soft limit");
+    assert!(l.must_refuse());
+    assert!(!l.admit(1), "refusing until the next check");
+    assert_eq!(
+        logs.count("WARN", "Memory usage is above soft limit. Refusing data."),
+        1
+    );
+
+    // The next check measures what those requests really hold, and starts counting afresh.
+    memory.set_mib(10, 60);
+    l.check();
+    assert!(!l.must_refuse());
+    assert!(l.admit(19 * MIB));
+    assert!(!l.admit(MIB));
+
+    // The first request after a check passes whatever its size, so that a request larger than
+    // the headroom is not refused forever.
+    l.check();
+    assert!(l.admit(40 * MIB));
+    assert!(!l.admit(1));
+}
+
+#[tokio::test(start_paused = true)]
 async fn above_the_hard_limit_it_purges() {
     let (logs, _guard) = LogCapture::start();
     let memory = Arc::new(FakeMemory::default());
