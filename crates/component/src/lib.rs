@@ -4,6 +4,7 @@
 //! Components never name each other (core-api.md, invariant 4): they meet through [`consumer`]s
 //! created by the service, through the [`Host`] and through the configuration.
 
+pub mod auth;
 pub mod config;
 pub mod consumer;
 pub mod factory;

@@ -3,6 +3,10 @@
 //! * [`exposition`]: a zero-copy pull parser for the Prometheus text format 0.0.4 and
 //!   OpenMetrics 1.0, with a Prometheus-2.42-compatible mode and a spec-strict mode.
 //! * [`relabel`]: Prometheus relabelling.
+//! * [`discovery`]: service discovery (the [`discovery::Discoverer`] interface).
+//! * [`duration`]: Prometheus' duration syntax.
 
+pub mod discovery;
+pub mod duration;
 pub mod exposition;
 pub mod relabel;
