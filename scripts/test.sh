@@ -10,7 +10,19 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
-# Python peers in a venv: the OpenTelemetry Python SDK and its OTLP exporters.
+# Debian's Prometheus 2.42 and node_exporter 1.5: scrape targets, remote-write receiver and
+# relabelling oracle for the Prometheus end-to-end tests.
+if ! command -v prometheus >/dev/null || ! command -v prometheus-node-exporter >/dev/null; then
+  as_root=""
+  [ "$(id -u)" -ne 0 ] && as_root="sudo"
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends \
+    prometheus prometheus-node-exporter >/dev/null
+fi
+export FERROCOL_TEST_PROMETHEUS="$(command -v prometheus)"
+export FERROCOL_TEST_NODE_EXPORTER="$(command -v prometheus-node-exporter)"
+
+# Python peers in a venv: the OpenTelemetry Python SDK and its OTLP exporters, moto, the X-Ray SDK.
 venv="${FERROCOL_TEST_VENV:-$PWD/.venv-test}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
