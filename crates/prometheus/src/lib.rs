@@ -5,8 +5,10 @@
 //! * [`relabel`]: Prometheus relabelling.
 //! * [`discovery`]: service discovery (the [`discovery::Discoverer`] interface).
 //! * [`duration`]: Prometheus' duration syntax.
+//! * [`scrape`]: the scrape manager and the [`scrape::ScrapeBatch`] each scrape produces.
 
 pub mod discovery;
 pub mod duration;
 pub mod exposition;
 pub mod relabel;
+pub mod scrape;
