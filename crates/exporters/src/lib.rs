@@ -4,6 +4,12 @@ use std::sync::Arc;
 
 use component::ExporterFactory;
 
+#[cfg(feature = "awscloudwatchlogs")]
+pub mod awscloudwatchlogs;
+#[cfg(feature = "awsemf")]
+pub mod awsemf;
+#[cfg(feature = "awsxray")]
+pub mod awsxray;
 #[cfg(feature = "debug")]
 pub mod debug;
 #[cfg(feature = "file")]
@@ -14,6 +20,10 @@ pub mod nop;
 pub mod otlp_grpc;
 #[cfg(feature = "otlp_http")]
 pub mod otlp_http;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
+#[cfg(feature = "prometheus_remote_write")]
+pub mod prometheus_remote_write;
 mod shared;
 
 /// `debug`: prints received data.
@@ -44,4 +54,35 @@ pub fn otlp_grpc_factory() -> Arc<dyn ExporterFactory> {
 #[cfg(feature = "otlp_http")]
 pub fn otlp_http_factory() -> Arc<dyn ExporterFactory> {
     Arc::new(otlp_http::OtlpHttpFactory)
+}
+
+/// `awsemf`: writes metrics as CloudWatch Embedded Metric Format events (CloudWatch Logs or stdout).
+#[cfg(feature = "awsemf")]
+pub fn awsemf_factory() -> Arc<dyn ExporterFactory> {
+    Arc::new(awsemf::AwsEmfFactory)
+}
+
+/// `prometheus_remote_write` (alias `prometheusremotewrite`): OTLP metrics to Prometheus remote
+/// write 1.0.
+#[cfg(feature = "prometheus_remote_write")]
+pub fn prometheus_remote_write_factory() -> Arc<dyn ExporterFactory> {
+    prometheus_remote_write::factory()
+}
+
+/// `awscloudwatchlogs`: sends log records to CloudWatch Logs with PutLogEvents.
+#[cfg(feature = "awscloudwatchlogs")]
+pub fn awscloudwatchlogs_factory() -> Arc<dyn ExporterFactory> {
+    Arc::new(awscloudwatchlogs::AwsCloudWatchLogsFactory)
+}
+
+/// `prometheus`: serves the latest value of every metric for Prometheus to scrape.
+#[cfg(feature = "prometheus")]
+pub fn prometheus_factory() -> Arc<dyn ExporterFactory> {
+    Arc::new(prometheus::PrometheusExporterFactory)
+}
+
+/// `awsxray`: sends spans to AWS X-Ray as segment documents (PutTraceSegments).
+#[cfg(feature = "awsxray")]
+pub fn awsxray_factory() -> Arc<dyn ExporterFactory> {
+    Arc::new(awsxray::AwsXrayFactory)
 }

@@ -43,3 +43,40 @@ pub mod zpages;
 pub fn zpages_factory() -> Arc<dyn ExtensionFactory> {
     Arc::new(zpages::ZpagesFactory)
 }
+
+#[cfg(feature = "basicauth")]
+pub mod basicauth;
+
+/// The `basicauth` extension: HTTP Basic authentication for exporters (client side).
+#[cfg(feature = "basicauth")]
+pub fn basicauth_factory() -> Arc<dyn ExtensionFactory> {
+    Arc::new(basicauth::BasicAuthFactory)
+}
+
+#[cfg(feature = "bearertokenauth")]
+pub mod bearertokenauth;
+
+/// The `bearertokenauth` extension: a bearer token header for exporters (client side).
+#[cfg(feature = "bearertokenauth")]
+pub fn bearertokenauth_factory() -> Arc<dyn ExtensionFactory> {
+    Arc::new(bearertokenauth::BearerTokenAuthFactory)
+}
+
+#[cfg(feature = "sigv4auth")]
+pub mod sigv4auth;
+
+/// The `sigv4auth` extension: AWS SigV4 signing for HTTP exporters (e.g. remote write to
+/// Amazon Managed Service for Prometheus).
+#[cfg(feature = "sigv4auth")]
+pub fn sigv4auth_factory() -> Arc<dyn ExtensionFactory> {
+    Arc::new(sigv4auth::SigV4AuthFactory)
+}
+
+#[cfg(feature = "awsproxy")]
+pub mod awsproxy;
+
+/// The `awsproxy` extension: a local SigV4-signing proxy to AWS X-Ray for X-Ray SDKs.
+#[cfg(feature = "awsproxy")]
+pub fn awsproxy_factory() -> Arc<dyn ExtensionFactory> {
+    Arc::new(awsproxy::AwsProxyFactory)
+}

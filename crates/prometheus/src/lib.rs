@@ -5,10 +5,15 @@
 //! * [`relabel`]: Prometheus relabelling.
 //! * [`discovery`]: service discovery (the [`discovery::Discoverer`] interface).
 //! * [`duration`]: Prometheus' duration syntax.
+//! * [`naming`]: OTLP → Prometheus metric and label names (units, `_total`, `_ratio`).
+//! * [`remote`]: remote write 1.0 (`prompb` messages, snappy block bodies, size-bounded batches).
 //! * [`scrape`]: the scrape manager and the [`scrape::ScrapeBatch`] each scrape produces.
 
+pub mod config;
 pub mod discovery;
 pub mod duration;
 pub mod exposition;
+pub mod naming;
 pub mod relabel;
+pub mod remote;
 pub mod scrape;

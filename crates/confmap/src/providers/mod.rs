@@ -14,11 +14,15 @@ use crate::retrieved::Retrieved;
 mod env;
 mod file;
 mod http;
+mod s3;
+mod ssm;
 mod yaml;
 
 pub use env::{EnvLookup, EnvProvider};
 pub use file::FileProvider;
 pub use http::HttpProvider;
+pub use s3::{S3Location, S3Provider};
+pub use ssm::SsmProvider;
 pub use yaml::YamlProvider;
 
 /// A boxed, sendable future (the shape of `futures::future::BoxFuture`, without the dependency).
@@ -64,7 +68,8 @@ impl Providers {
         Self::default()
     }
 
-    /// The core set: `file`, `env` (the process environment), `yaml`, `http`, `https`.
+    /// The core set: `file`, `env` (the process environment), `yaml`, `http`, `https`, and
+    /// the AWS ones: `s3` (as ADOT) and `ssm` (contrib's).
     pub fn default_set() -> Self {
         Providers::new()
             .with(FileProvider)
@@ -72,6 +77,8 @@ impl Providers {
             .with(YamlProvider)
             .with(HttpProvider::http())
             .with(HttpProvider::https())
+            .with(S3Provider)
+            .with(SsmProvider)
     }
 
     /// Adds a provider, refusing an invalid or already registered scheme with upstream's

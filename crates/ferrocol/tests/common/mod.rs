@@ -2,6 +2,8 @@
 //! talk to it with real clients (the OpenTelemetry Python SDK, plain HTTP).
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

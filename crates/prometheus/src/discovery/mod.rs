@@ -10,12 +10,30 @@
 //!   that the scrape manager knows the discoverer has synced).
 //!
 //! The scrape manager combines the groups of all discoverers of one `job_name`, applies target
-//! relabelling, and starts or stops one scrape loop per resulting target.
+//! relabelling ([`populate_labels`]), and starts or stops one scrape loop per resulting target.
+//!
+//! Mechanisms: [`static_config`], [`file`](mod@file) (`file_sd_configs`), [`kubernetes`]
+//! (`kubernetes_sd_configs`). [`http_client`] holds Prometheus' HTTP client settings
+//! (`basic_auth`, `authorization`, `bearer_token(_file)`, `tls_config`), shared with scrape
+//! configs through [`with_http_client_fields!`](crate::with_http_client_fields).
 
 use std::collections::BTreeMap;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+pub mod file;
+pub mod http_client;
+pub mod kubernetes;
+pub mod static_config;
+pub mod target;
+
+pub use target::{PopulatedTarget, TargetDefaults, populate_labels};
+
+/// `__address__`: the `host:port` to scrape.
+pub const ADDRESS_LABEL: &str = "__address__";
+/// Labels starting with this are removed after target relabelling.
+pub const META_LABEL_PREFIX: &str = "__meta_";
 
 /// Label names and values of a target or group, sorted by name.
 pub type LabelSet = BTreeMap<String, String>;
@@ -42,4 +60,57 @@ pub trait Discoverer: Send + 'static {
         updates: mpsc::Sender<Vec<TargetGroup>>,
         cancel: CancellationToken,
     ) -> futures::future::BoxFuture<'static, ()>;
+}
+
+/// Prometheus' `model.LabelName.IsValid` (legacy scheme): `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_valid_label_name(name: &str) -> bool {
+    crate::relabel::is_legacy_label_name(name)
+}
+
+/// Checks every name of a label set, with Prometheus' message
+/// (`"<name>" is not a valid label name`).
+pub fn validate_label_set(labels: &LabelSet) -> Result<(), String> {
+    match labels.keys().find(|n| !is_valid_label_name(n)) {
+        Some(bad) => Err(format!("{bad:?} is not a valid label name")),
+        None => Ok(()),
+    }
+}
+
+/// Prometheus' `strutil.SanitizeLabelName`: every character outside `[a-zA-Z0-9_]` becomes
+/// `_` (per character, so a multi-byte character gives one `_`). Discovered Kubernetes label
+/// and annotation names go through this before they become part of a `__meta_` label name.
+pub fn sanitize_label_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod helper_tests {
+    use super::*;
+
+    #[test]
+    fn sanitizes_like_prometheus() {
+        assert_eq!(
+            sanitize_label_name("app.kubernetes.io/name"),
+            "app_kubernetes_io_name"
+        );
+        assert_eq!(sanitize_label_name("ünï"), "_n_");
+        assert_eq!(sanitize_label_name("ok_1"), "ok_1");
+    }
+
+    #[test]
+    fn label_set_validation() {
+        assert!(validate_label_set(&LabelSet::from([("a_1".into(), "v".into())])).is_ok());
+        assert_eq!(
+            validate_label_set(&LabelSet::from([("a-b".into(), "v".into())])).unwrap_err(),
+            r#""a-b" is not a valid label name"#
+        );
+    }
 }

@@ -1,0 +1,3 @@
+mod appender;
+mod config;
+mod convert;
