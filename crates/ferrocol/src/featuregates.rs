@@ -1,7 +1,8 @@
 //! `--feature-gates`. Only gates that exist may be named, as upstream (`no such feature gate`).
 //!
-//! The gates listed are ADOT's: each removes an exporter ferrocol never shipped, so enabling
-//! one is always satisfied. They are accepted so that ADOT command lines keep working.
+//! ADOT's own gates each remove an exporter ferrocol never shipped, so enabling one is always
+//! satisfied; they are accepted so that ADOT command lines keep working. The `awsxray` gates are
+//! upstream's beta gates, on by default, read by the exporter at start.
 
 use std::fmt::Write;
 
@@ -10,31 +11,52 @@ use component::host::FeatureGateDescription;
 struct Gate {
     id: &'static str,
     stage: &'static str,
+    /// Upstream: alpha gates start disabled, beta gates enabled.
+    enabled_by_default: bool,
     description: &'static str,
 }
 
-const GATES: [Gate; 3] = [
+const GATES: [Gate; 5] = [
     Gate {
         id: "adot.exporter.datadogexporter.deprecation",
         stage: "Alpha",
+        enabled_by_default: false,
         description: "ADOT: removes the datadog exporter (ferrocol never includes it)",
     },
     Gate {
         id: "adot.exporter.logzioexporter.deprecation",
         stage: "Alpha",
+        enabled_by_default: false,
         description: "ADOT: removes the logzio exporter (ferrocol never includes it)",
     },
     Gate {
         id: "adot.exporter.signalfxexporter.deprecation",
         stage: "Alpha",
+        enabled_by_default: false,
         description: "ADOT: removes the signalfx exporter (ferrocol never includes it)",
+    },
+    Gate {
+        id: "exporter.awsxray.skiptimestampvalidation",
+        stage: "Beta",
+        enabled_by_default: true,
+        description: "awsxray exporter: accept trace ids whose first 8 hex digits are not a recent epoch second",
+    },
+    Gate {
+        id: "exporter.xray.allowDot",
+        stage: "Beta",
+        enabled_by_default: true,
+        description: "awsxray exporter: keep dots in annotation keys rather than turning them into underscores",
     },
 ];
 
 /// Checks every gate named in `--feature-gates` values (`+id`, `id` or `-id`, comma-separated)
-/// and returns every known gate with its resulting state (all start disabled: they are alpha).
+/// and returns every known gate with its resulting state, starting from each gate's default.
 pub fn apply(values: &[String]) -> Result<Vec<FeatureGateDescription>, String> {
-    let mut enabled = std::collections::BTreeSet::new();
+    let mut enabled: std::collections::BTreeSet<&str> = GATES
+        .iter()
+        .filter(|g| g.enabled_by_default)
+        .map(|g| g.id)
+        .collect();
     for value in values {
         for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let id = item.trim_start_matches(['+', '-']);
@@ -66,7 +88,11 @@ pub fn describe(id: Option<&str>) -> Result<String, String> {
         None => {
             let _ = writeln!(out, "ID\tEnabled\tStage\tDescription");
             for g in &GATES {
-                let _ = writeln!(out, "{}\tfalse\t{}\t{}", g.id, g.stage, g.description);
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    g.id, g.enabled_by_default, g.stage, g.description
+                );
             }
         }
         Some(id) => {
@@ -76,8 +102,8 @@ pub fn describe(id: Option<&str>) -> Result<String, String> {
                 .ok_or_else(|| format!("no such feature gate \"{id}\""))?;
             let _ = writeln!(
                 out,
-                "Feature: {}\nEnabled: false\nStage: {}\nDescription: {}",
-                g.id, g.stage, g.description
+                "Feature: {}\nEnabled: {}\nStage: {}\nDescription: {}",
+                g.id, g.enabled_by_default, g.stage, g.description
             );
         }
     }
@@ -104,5 +130,11 @@ mod tests {
             "no such feature gate \"nope\""
         );
         assert!(describe(None).unwrap().contains("signalfx"));
+        // Beta gates start enabled and can be switched off.
+        assert!(state("exporter.awsxray.skiptimestampvalidation"));
+        let gates = apply(&["-exporter.awsxray.skiptimestampvalidation".into()]).unwrap();
+        let state = |id: &str| gates.iter().find(|g| g.id == id).unwrap().enabled;
+        assert!(!state("exporter.awsxray.skiptimestampvalidation"));
+        assert!(state("exporter.xray.allowDot"));
     }
 }

@@ -21,9 +21,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::{Collector, free_port, metric, python_script};
 use prom_peer::Prometheus;
 
-/// How long Prometheus stays down in the outage test (the issue asks for 60 s; a shorter one
-/// exercises the same retry and WAL paths).
-const OUTAGE: Duration = Duration::from_secs(25);
+/// How long Prometheus stays down in the outage test: a minute, as an operator's backend
+/// restart might take.
+const OUTAGE: Duration = Duration::from_secs(60);
 
 fn now_ms() -> i64 {
     SystemTime::now()
