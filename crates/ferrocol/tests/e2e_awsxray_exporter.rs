@@ -8,11 +8,9 @@
 mod common;
 mod e2e_awsxray_common;
 
-use std::time::{Duration, Instant};
-
 use common::moto::Moto;
 use common::{Collector, free_port, metric, python_script};
-use e2e_awsxray_common::{batch_get_traces, collector_env};
+use e2e_awsxray_common::{collector_env, wait_for_segments};
 use serde_json::Value;
 
 fn start(yaml: &str, moto: &Moto) -> Collector {
@@ -25,22 +23,6 @@ fn start(yaml: &str, moto: &Moto) -> Collector {
     let c = Collector::start_in(dir, &["--config", &config], &env);
     c.wait_ready();
     c
-}
-
-/// Polls BatchGetTraces until the trace has `n` segments.
-fn wait_for_segments(moto: &Moto, trace_id: &str, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let traces = batch_get_traces(moto, &[trace_id]);
-        let segments: Vec<Value> = traces
-            .first()
-            .and_then(|t| t["Segments"].as_array().cloned())
-            .unwrap_or_default();
-        if segments.len() >= n || Instant::now() > deadline {
-            return segments;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn by_id<'a>(segments: &'a [Value], id: &str) -> &'a Value {

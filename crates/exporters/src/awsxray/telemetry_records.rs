@@ -74,6 +74,32 @@ pub struct TelemetryRecorder {
 }
 
 impl Counts {
+    /// Documents X-Ray refused in a call that was counted as sent.
+    fn rejected(&self, n: usize) {
+        self.rejected.fetch_add(n as i64, Ordering::Relaxed);
+        self.sent.fetch_sub(n as i64, Ordering::Relaxed);
+    }
+
+    /// One PutTraceSegments call of `n` documents: sent, or one failed call by its cause.
+    fn call(&self, n: usize, error: Option<&AwsError>) {
+        let Some(e) = error else {
+            self.sent.fetch_add(n as i64, Ordering::Relaxed);
+            return;
+        };
+        let counter = match (e.status, e.code.as_str()) {
+            (Some(400..=499), _) => &self.http_4xx,
+            (Some(500..=599), _) => &self.http_5xx,
+            (None, "RequestTimeout") => &self.timeout,
+            (None, code) if code.contains("Refused") => &self.refused,
+            (None, code) if code.contains("Dns") || code.contains("UnknownHost") => {
+                &self.unknown_host
+            }
+            _ => &self.other,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The record of the period that ends now; the counts start again from zero.
     fn take(&self) -> Record {
         let t = |a: &AtomicI64| a.swap(0, Ordering::Relaxed);
         Record {
@@ -148,26 +174,12 @@ impl TelemetryRecorder {
     }
 
     pub fn record_rejected(&self, n: usize) {
-        self.counts.rejected.fetch_add(n as i64, Ordering::Relaxed);
-        self.counts.sent.fetch_sub(n as i64, Ordering::Relaxed);
+        self.counts.rejected(n);
     }
 
     /// One PutTraceSegments call of `n` documents: sent, or failed for this reason.
     pub fn record_call(&self, n: usize, error: Option<&AwsError>) {
-        let c = &self.counts;
-        let Some(e) = error else {
-            c.sent.fetch_add(n as i64, Ordering::Relaxed);
-            return;
-        };
-        let counter = match (e.status, e.code.as_str()) {
-            (Some(400..=499), _) => &c.http_4xx,
-            (Some(500..=599), _) => &c.http_5xx,
-            (None, "RequestTimeout") => &c.timeout,
-            (None, code) if code.contains("Refused") => &c.refused,
-            (None, code) if code.contains("Dns") || code.contains("UnknownHost") => &c.unknown_host,
-            _ => &c.other,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.counts.call(n, error);
     }
 
     pub async fn stop(&self) {
@@ -176,5 +188,71 @@ impl TelemetryRecorder {
         if let Some(t) = task {
             let _ = t.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws::ErrorKind;
+
+    fn error(status: Option<u16>, code: &str) -> AwsError {
+        AwsError {
+            kind: ErrorKind::Transient,
+            code: code.to_string(),
+            message: String::new(),
+            status,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn a_record_counts_segments_and_failed_calls_by_cause_then_resets() {
+        let c = Counts::default();
+        c.received.fetch_add(60, Ordering::Relaxed);
+        c.call(50, None);
+        c.call(10, None);
+        c.rejected(2);
+        c.call(50, Some(&error(Some(403), "AccessDeniedException")));
+        c.call(50, Some(&error(Some(503), "ServiceUnavailable")));
+        c.call(50, Some(&error(None, "RequestTimeout")));
+        c.call(50, Some(&error(None, "ConnectionRefused")));
+        c.call(50, Some(&error(None, "UnknownHost")));
+        c.call(50, Some(&error(None, "ConnectionError")));
+        let record = serde_json::to_value(c.take()).unwrap();
+        assert_eq!(record["SegmentsReceivedCount"], 60);
+        assert_eq!(record["SegmentsSentCount"], 58);
+        assert_eq!(record["SegmentsRejectedCount"], 2);
+        assert_eq!(record["SegmentsSpilloverCount"], 0);
+        assert!(record["Timestamp"].as_f64().unwrap() > 1.7e9);
+        assert_eq!(
+            record["BackendConnectionErrors"],
+            serde_json::json!({
+                "TimeoutCount": 1,
+                "ConnectionRefusedCount": 1,
+                "HTTPCode4XXCount": 1,
+                "HTTPCode5XXCount": 1,
+                "UnknownHostCount": 1,
+                "OtherCount": 1
+            })
+        );
+        // The next period starts from zero.
+        let next = serde_json::to_value(c.take()).unwrap();
+        assert_eq!(next["SegmentsSentCount"], 0);
+        assert_eq!(next["BackendConnectionErrors"]["OtherCount"], 0);
+    }
+
+    #[test]
+    fn the_request_carries_metadata_only_when_set() {
+        let request = Request {
+            records: vec![Counts::default().take()],
+            instance_id: String::new(),
+            hostname: "h1".to_string(),
+            resource_arn: String::new(),
+        };
+        let v = serde_json::to_value(&request).unwrap();
+        assert_eq!(v["Hostname"], "h1");
+        assert!(v.get("EC2InstanceId").is_none() && v.get("ResourceARN").is_none());
+        assert_eq!(v["TelemetryRecords"].as_array().unwrap().len(), 1);
     }
 }

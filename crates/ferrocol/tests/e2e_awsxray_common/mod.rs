@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use super::common::moto::{Moto, moto_python, moto_repo_root};
 
@@ -42,4 +45,20 @@ pub fn collector_env(moto: &Moto) -> Vec<(String, String)> {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+}
+
+/// Polls BatchGetTraces until the trace has `n` segments.
+pub fn wait_for_segments(moto: &Moto, trace_id: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let traces = batch_get_traces(moto, &[trace_id]);
+        let segments: Vec<Value> = traces
+            .first()
+            .and_then(|t| t["Segments"].as_array().cloned())
+            .unwrap_or_default();
+        if segments.len() >= n || Instant::now() > deadline {
+            return segments;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
