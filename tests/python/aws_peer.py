@@ -55,6 +55,11 @@ def main():
         logs = client("logs", endpoint)
         events = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
         print(json.dumps([{"timestamp": e["timestamp"], "message": e["message"]} for e in events["events"]]))
+    elif command == "group-events":
+        (group,) = args
+        logs = client("logs", endpoint)
+        events = logs.filter_log_events(logGroupName=group)["events"]
+        print(json.dumps([{"timestamp": e["timestamp"], "message": e["message"]} for e in events]))
     elif command == "log-group":
         (group,) = args
         logs = client("logs", endpoint)

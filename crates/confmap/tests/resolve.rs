@@ -491,12 +491,12 @@ async fn custom_providers_plug_in() {
     struct Counting(AtomicUsize);
     impl Provider for Counting {
         fn scheme(&self) -> &str {
-            "s3"
+            "custom"
         }
         fn retrieve<'a>(&'a self, uri: &'a str) -> BoxFuture<'a, Result<Retrieved, ConfmapError>> {
             Box::pin(async move {
                 self.0.fetch_add(1, Ordering::SeqCst);
-                assert_eq!(uri, "s3:bucket/key.yaml");
+                assert_eq!(uri, "custom:bucket/key.yaml");
                 Ok(Retrieved::from_yaml(b"exporters:\n  debug: {}\n"))
             })
         }
@@ -507,10 +507,10 @@ async fn custom_providers_plug_in() {
     let err = p.register(counting.clone()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "duplicate 'confmap.Provider' scheme \"s3\""
+        "duplicate 'confmap.Provider' scheme \"custom\""
     );
     let root = Resolver::new(ResolverSettings {
-        uris: vec!["s3:bucket/key.yaml".into()],
+        uris: vec!["custom:bucket/key.yaml".into()],
         default_scheme: "env".into(),
         providers: p,
     })
