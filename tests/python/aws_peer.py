@@ -56,8 +56,9 @@ def main():
         events = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
         print(json.dumps([{"timestamp": e["timestamp"], "message": e["message"]} for e in events["events"]]))
     elif command == "group-events":
-        (group,) = args
-        logs = client("logs", endpoint)
+        # group-events GROUP [REGION]: every event of a group, in another region if given.
+        group, region = args[0], (args[1] if len(args) > 1 else None)
+        logs = boto3.client("logs", endpoint_url=endpoint, region_name=region)
         events = logs.filter_log_events(logGroupName=group)["events"]
         print(json.dumps([{"timestamp": e["timestamp"], "message": e["message"]} for e in events]))
     elif command == "log-group":

@@ -6,7 +6,8 @@
 //! The application is a fixed exposition served by this test on 127.0.0.1:3000. After the first
 //! scrape the collector is stopped (SIGTERM), which flushes the batch, and the EMF events are
 //! read back with FilterLogEvents and checked against the EMF specification. The seed binds the
-//! default ports (13133, 8888, 3000), so it runs in the serial `default-ports` group.
+//! default ports (13133, 8888, 3000), so it runs in the serial `default-ports` group, as does the
+//! ECS sidecar seed below (4317, 4318).
 
 mod common;
 
@@ -15,7 +16,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::moto::Moto;
-use common::{Collector, metric};
+use common::{Collector, metric, python_script, wait_for_port};
 use serde_json::Value;
 
 const EXPOSITION: &str = "# HELP task_queue_depth Tasks waiting.\n# TYPE task_queue_depth gauge\n\
@@ -102,4 +103,50 @@ fn eks_sidecar_seed_scrapes_and_writes_emf_to_cloudwatch_logs() {
     );
     // A counter's first value is the delta baseline: it is not sent (upstream's behaviour).
     assert!(emf.iter().all(|v| v.get("task_runs_total").is_none()));
+}
+
+/// The ECS sidecar seed (`examples/seeds/ecs-sidecar-traces-metrics.yaml`), metrics half,
+/// unchanged: OTLP/HTTP on the default 4318 from the Python SDK → `memory_limiter` → `batch` →
+/// `awsemf` with `region: us-west-2` and `NoDimensionRollup`, into moto.
+#[test]
+fn ecs_sidecar_seed_sends_sdk_metrics_as_emf() {
+    let moto = Moto::start();
+    let seed = common::shared_dir().join("examples/seeds/ecs-sidecar-traces-metrics.yaml");
+    let mut env: Vec<(String, String)> = moto
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    env.push(("AWS_ENDPOINT_URL".to_string(), moto.endpoint.clone()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Collector::start_in(dir, &["--config", seed.to_str().unwrap()], &env);
+    c.wait_ready();
+    assert!(wait_for_port(4318, Duration::from_secs(10)));
+    python_script("emf_metrics.py", &["--endpoint", "127.0.0.1:4318"]);
+    // Stopping flushes the batch processor.
+    assert!(c.stop().success(), "{}", c.logs());
+
+    let group = "/metrics/shop/emf-e2e";
+    let events: Vec<Value> =
+        serde_json::from_str(moto.peer(&["group-events", group, "us-west-2"]).trim())
+            .expect("events");
+    assert!(!events.is_empty(), "no EMF events\n{}", c.logs());
+    let mut orders = Vec::new();
+    for e in &events {
+        let m = e["message"].as_str().unwrap();
+        if let Err(err) = exporters::awsemf::spec::validate(m) {
+            panic!("invalid EMF ({err}): {m}");
+        }
+        let v: Value = serde_json::from_str(m).unwrap();
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "shop/emf-e2e"
+        );
+        if let Some(o) = v.get("orders").and_then(Value::as_f64) {
+            orders.push(o);
+        }
+    }
+    // The counter's first value is the delta baseline; the SDK's cumulative 12 then 12 give 7, 0.
+    assert_eq!(orders, [7.0, 0.0], "{events:#?}");
 }
