@@ -50,7 +50,7 @@ fn broken_configs_fail_with_upstream_messages() {
         (
             "unknown receiver type",
             BASE.replace("  otlp:\n    protocols", "  nosuchreceiver:\n  otlp:\n    protocols"),
-            "error decoding 'receivers': unknown type: \"nosuchreceiver\" for id: \"nosuchreceiver\" (valid values: [otlp])",
+            "error decoding 'receivers': unknown type: \"nosuchreceiver\" for id: \"nosuchreceiver\" (valid values: [awsxray otlp prometheus])",
         ),
         (
             "unknown processor type",
@@ -448,6 +448,8 @@ fn components_lists_what_is_compiled_in() {
     let text = String::from_utf8_lossy(&out.stdout);
     for name in [
         "otlp",
+        "prometheus",
+        "awsxray",
         "batch",
         "memory_limiter",
         "debug",
@@ -455,7 +457,15 @@ fn components_lists_what_is_compiled_in() {
         "file",
         "otlp_grpc",
         "otlp_http",
+        "prometheus_remote_write",
+        "awsemf",
+        "awscloudwatchlogs",
         "health_check",
+        "file_storage",
+        "basicauth",
+        "bearertokenauth",
+        "sigv4auth",
+        "awsproxy",
     ] {
         assert!(
             text.contains(&format!("    - name: {name}\n")),
@@ -463,7 +473,13 @@ fn components_lists_what_is_compiled_in() {
         );
     }
     // Nothing that is not built yet is listed.
-    for absent in ["awsemf", "awsxray", "prometheus"] {
+    for absent in [
+        "ecs_observer",
+        "resource",
+        "transform",
+        "filter",
+        "redaction",
+    ] {
         assert!(
             !text.contains(&format!("name: {absent}\n")),
             "{absent} listed:\n{text}"
