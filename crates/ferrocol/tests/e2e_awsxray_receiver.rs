@@ -129,10 +129,12 @@ fn by_id<'a>(spans: &'a [(Vec<KeyValue>, Span)], id: &str) -> &'a (Vec<KeyValue>
 
 /// Checks the four spans of one SDK trace.
 fn check_trace(spans: &[(Vec<KeyValue>, Span)], ids: &serde_json::Value) {
+    // `1-<8 hex>-<24 hex>`: strip the version once (a `1-` can also end the time part).
     let trace_hex = ids["trace_id"]
         .as_str()
         .unwrap()
-        .replace("1-", "")
+        .strip_prefix("1-")
+        .expect("an X-Ray trace id")
         .replace('-', "");
     let id = |k: &str| ids[k].as_str().unwrap().to_string();
     let mine: Vec<_> = spans
