@@ -123,36 +123,8 @@ impl HttpClient {
     /// The pooled client; nothing connects until the first request.
     fn pool(&self) -> Result<Pool, String> {
         let c = &self.config;
-        // For `https://` URLs; `insecure` only means "plaintext" to gRPC clients, so an HTTP
-        // client always verifies unless `insecure_skip_verify` is set, as Go's does.
-        let tls = helpers::tls::TlsClientConfig {
-            insecure: false,
-            ..c.tls.clone()
-        };
         // ALPN is set by the connector: h2 and http/1.1 with `force_attempt_http2`.
-        let tls = tls
-            .build(&[])
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| "tls: no TLS configuration".to_string())?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls).clone())
-            .https_or_http();
-        let builder = match c.tls.server_name_override() {
-            Some(name) => {
-                let name = rustls_pki_types::ServerName::try_from(name.to_string())
-                    .map_err(|e| format!("tls: invalid server_name_override: {e}"))?;
-                builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
-            }
-            None => builder,
-        };
-        let https = if c.force_attempt_http2 {
-            builder.enable_all_versions().wrap_connector(http)
-        } else {
-            builder.enable_http1().wrap_connector(http)
-        };
+        let https = crate::shared::https::connector(&c.tls, c.force_attempt_http2)?;
         let mut pool = Client::builder(TokioExecutor::new());
         let idle = c.idle_conn_timeout.to_std_saturating();
         pool.pool_idle_timeout((!idle.is_zero()).then_some(idle))

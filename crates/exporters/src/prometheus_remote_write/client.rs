@@ -174,29 +174,7 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn pool(c: &PrometheusRemoteWriteConfig) -> Result<Pool, String> {
-    let tls = helpers::tls::TlsClientConfig {
-        insecure: false,
-        ..c.tls.clone()
-    };
-    let tls = tls
-        .build(&[])
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "tls: no TLS configuration".to_string())?;
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    let builder = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config((*tls).clone())
-        .https_or_http();
-    let builder = match c.tls.server_name_override() {
-        Some(name) => {
-            let name = rustls_pki_types::ServerName::try_from(name.to_string())
-                .map_err(|e| format!("tls: invalid server_name_override: {e}"))?;
-            builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
-        }
-        None => builder,
-    };
-    let https = builder.enable_all_versions().wrap_connector(http);
+    let https = crate::shared::https::connector(&c.tls, true)?;
     let idle = c.idle_conn_timeout.to_std_saturating();
     let per_host = match (c.max_idle_conns_per_host, c.max_idle_conns) {
         (n, _) if n > 0 => n as usize,

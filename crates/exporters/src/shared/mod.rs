@@ -2,6 +2,8 @@
 //! signal, and the Go-compatible bits of HTTP/gRPC clients.
 
 pub mod helped;
+#[cfg(any(feature = "otlp_http", feature = "prometheus_remote_write"))]
+pub mod https;
 #[cfg(any(
     feature = "otlp_grpc",
     feature = "otlp_http",
