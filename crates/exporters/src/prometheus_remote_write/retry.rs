@@ -4,50 +4,12 @@
 //! no retry after a permanent error, and none after `max_elapsed_time` unless told to retry
 //! until it succeeds (the write-ahead log's reader, which must not lose what it stored).
 
-use std::collections::hash_map::RandomState;
 use std::future::Future;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use component::ConsumeError;
 use helpers::RetryConfig;
+use helpers::exporter::{Backoff, wrap_error};
 use tokio::time::Instant;
-
-/// A uniform number in `[0, 1)`, different on every call.
-fn random_unit() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static STATE: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
-    let n = STATE.hash_one(COUNTER.fetch_add(1, Ordering::Relaxed));
-    (n >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// The wait before the next attempt: `interval × [1 - r, 1 + r]`, the interval growing by
-/// `multiplier` up to `max_interval`.
-struct Backoff {
-    interval: f64,
-    randomization: f64,
-    multiplier: f64,
-    max: f64,
-}
-
-impl Backoff {
-    fn new(c: &RetryConfig) -> Self {
-        Backoff {
-            interval: c.initial_interval.to_std_saturating().as_secs_f64(),
-            randomization: c.randomization_factor,
-            multiplier: c.multiplier,
-            max: c.max_interval.to_std_saturating().as_secs_f64(),
-        }
-    }
-
-    fn next(&mut self) -> Duration {
-        let delta = self.randomization * self.interval;
-        let wait = self.interval - delta + random_unit() * 2.0 * delta;
-        self.interval = (self.interval * self.multiplier).min(self.max);
-        Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::MAX)
-    }
-}
 
 /// Runs `attempt` until it succeeds or is given up. `forever` ignores `max_elapsed_time`.
 /// The caller bounds the whole by dropping the future (shutdown).
@@ -69,18 +31,18 @@ where
             Err(e) => e,
         };
         if err.is_permanent() {
-            return Err(prefix(err, "Permanent error: "));
+            return Err(wrap_error(err, "Permanent error: "));
         }
         if !config.enabled && !forever {
             return Err(err);
         }
-        let mut delay = backoff.next();
+        let mut delay = backoff.next_delay();
         if let ConsumeError::Throttled { retry_after, .. } = &err {
             delay = delay.max(*retry_after);
         }
         let max_elapsed = config.max_elapsed_time.to_std_saturating();
         if !forever && !max_elapsed.is_zero() && start.elapsed() + delay > max_elapsed {
-            return Err(prefix(err, "no more retries left: "));
+            return Err(wrap_error(err, "no more retries left: "));
         }
         tracing::info!(
             exporter, error = %err, interval = ?delay,
@@ -90,20 +52,10 @@ where
     }
 }
 
-fn prefix(err: ConsumeError, p: &str) -> ConsumeError {
-    match err {
-        ConsumeError::Permanent(e) => ConsumeError::Permanent(format!("{p}{e}").into()),
-        ConsumeError::Retryable(e) => ConsumeError::Retryable(format!("{p}{e}").into()),
-        ConsumeError::Throttled { error, retry_after } => ConsumeError::Throttled {
-            error: format!("{p}{error}").into(),
-            retry_after,
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use super::*;
 

@@ -84,6 +84,7 @@ pub use config::{
 
 use queue::{Entry, Queue, Refusal};
 use retry::{Attempts, Stop};
+pub use retry::{Backoff, wrap as wrap_error};
 
 /// What an exporter implements: one attempt to deliver one payload to its backend.
 ///

@@ -21,7 +21,7 @@ use super::config::RetryConfig;
 /// where `interval_0 = initial_interval` and each next interval is `interval × multiplier`, or
 /// `max_interval` once that product would reach it.
 #[derive(Clone, Debug)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     interval: Duration,
     randomization_factor: f64,
     multiplier: f64,
@@ -29,7 +29,7 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
-    pub(crate) fn new(cfg: &RetryConfig) -> Self {
+    pub fn new(cfg: &RetryConfig) -> Self {
         Backoff {
             interval: cfg.initial_interval.to_std_saturating(),
             randomization_factor: cfg.randomization_factor,
@@ -39,7 +39,7 @@ impl Backoff {
     }
 
     /// The next wait, given a uniform random number in `[0, 1)`.
-    pub(crate) fn next_with(&mut self, random: f64) -> Duration {
+    pub fn next_with(&mut self, random: f64) -> Duration {
         let current = self.interval.as_secs_f64();
         let delta = self.randomization_factor * current;
         let low = current - delta;
@@ -55,7 +55,7 @@ impl Backoff {
     }
 
     /// The next wait, with process-wide randomness.
-    pub(crate) fn next(&mut self) -> Duration {
+    pub fn next_delay(&mut self) -> Duration {
         self.next_with(random_unit())
     }
 }
@@ -88,7 +88,7 @@ pub(crate) fn go_duration(d: Duration) -> String {
 
 /// The same class of error with `prefix` before its message, as upstream's `fmt.Errorf("...: %w")`
 /// keeps the wrapped error's class.
-pub(crate) fn wrap(err: ConsumeError, prefix: &str) -> ConsumeError {
+pub fn wrap(err: ConsumeError, prefix: &str) -> ConsumeError {
     match err {
         ConsumeError::Permanent(e) => ConsumeError::Permanent(format!("{prefix}{e}").into()),
         ConsumeError::Retryable(e) => ConsumeError::Retryable(format!("{prefix}{e}").into()),
@@ -158,7 +158,7 @@ impl<M: Request> Attempts<M> {
             if err.is_permanent() {
                 return Err(wrap(err, "not retryable error: "));
             }
-            let mut delay = backoff.next();
+            let mut delay = backoff.next_delay();
             if let ConsumeError::Throttled { retry_after, .. } = &err {
                 delay = delay.max(*retry_after);
             }

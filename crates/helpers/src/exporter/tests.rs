@@ -422,7 +422,7 @@ fn backoff_sequence_stays_within_upstream_bounds() {
         assert!(close(low.next_with(0.0), i * 0.5), "low {n}");
         assert!(close(high.next_with(1.0), i * 1.5), "high {n}");
         assert!(close(mid.next_with(0.5), *i), "mid {n}");
-        let r = random.next().as_secs_f64();
+        let r = random.next_delay().as_secs_f64();
         assert!(
             r >= i * 0.5 - 1e-9 && r <= i * 1.5 + 1e-9,
             "random {n}: {r}"
