@@ -22,6 +22,7 @@ pub mod cloudwatch_logs;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod gojson;
 pub mod http_client;
 pub mod region;
 pub mod service;

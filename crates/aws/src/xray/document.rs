@@ -20,6 +20,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::gojson;
+
 use super::segment::{
     AwsData, Cause, Exception, HttpData, Segment, ServiceData, SpanLink, SqlData, StackFrame,
 };
@@ -66,7 +68,7 @@ impl Writer {
             }
             *first = false;
         }
-        write_str(&mut self.out, k);
+        gojson::string(&mut self.out, k);
         self.out.push(':');
     }
 
@@ -74,7 +76,7 @@ impl Writer {
     fn str_nonempty(&mut self, k: &str, v: &Option<String>) {
         if let Some(s) = v.as_deref().filter(|s| !s.is_empty()) {
             self.key(k);
-            write_str(&mut self.out, s);
+            gojson::string(&mut self.out, s);
         }
     }
 
@@ -82,7 +84,7 @@ impl Writer {
     fn str_some(&mut self, k: &str, v: &Option<String>) {
         if let Some(s) = v {
             self.key(k);
-            write_str(&mut self.out, s);
+            gojson::string(&mut self.out, s);
         }
     }
 
@@ -90,7 +92,7 @@ impl Writer {
     fn str_or_null(&mut self, k: &str, v: &Option<String>) {
         self.key(k);
         match v.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => write_str(&mut self.out, s),
+            Some(s) => gojson::string(&mut self.out, s),
             None => self.out.push_str("null"),
         }
     }
@@ -126,7 +128,7 @@ impl Writer {
             if i > 0 {
                 self.out.push(',');
             }
-            write_str(&mut self.out, s);
+            gojson::string(&mut self.out, s);
         }
         self.out.push(']');
     }
@@ -270,7 +272,7 @@ impl Writer {
 
     fn cause(&mut self, c: &Cause) {
         match c {
-            Cause::ExceptionId(id) => write_str(&mut self.out, id),
+            Cause::ExceptionId(id) => gojson::string(&mut self.out, id),
             Cause::Object(o) => {
                 self.open();
                 self.str_nonempty("working_directory", &o.working_directory);
@@ -420,151 +422,40 @@ impl Writer {
     }
 }
 
-/// Writes any JSON value, objects with sorted keys (whatever map type serde_json was built with).
-pub fn write_value(out: &mut String, v: &Value) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                let _ = write!(out, "{i}");
-            } else if let Some(u) = n.as_u64() {
-                let _ = write!(out, "{u}");
-            } else {
-                write_f64(out, n.as_f64().unwrap_or(f64::NAN));
-            }
-        }
-        Value::String(s) => write_str(out, s),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(out, x);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_unstable();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_str(out, k);
-                out.push(':');
-                write_value(out, &m[k]);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// A `float64` as Go's `encoding/json` writes it.
+/// A `float64` in a segment: as Go's `encoding/json` writes it, and NaN or an infinity as the
+/// quoted strings the X-Ray exporter has always sent for them.
 pub fn write_f64(out: &mut String, f: f64) {
-    if !f.is_finite() {
-        out.push_str(if f.is_nan() {
-            "\"NaN\""
-        } else if f > 0.0 {
-            "\"+Inf\""
-        } else {
-            "\"-Inf\""
-        });
-        return;
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        // Go: strconv 'e' format with the shortest digits, exponent at least one digit and an
-        // explicit sign (`1e+21`, `1e-07` cleaned to `1e-7`).
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            Some((mantissa, exp)) if !exp.starts_with('-') => {
-                let _ = write!(out, "{mantissa}e+{exp}");
-            }
-            _ => out.push_str(&s),
-        }
+    if f.is_finite() {
+        gojson::float(out, f);
+    } else if f.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if f > 0.0 {
+        out.push_str("\"+Inf\"");
     } else {
-        // Rust's Display of f64 is the shortest round-trip decimal without an exponent, which is
-        // Go's 'f' format with precision -1 (`-0` included).
-        let _ = write!(out, "{f}");
+        out.push_str("\"-Inf\"");
     }
 }
 
-/// A JSON string as Go's `encoding/json` escapes it (HTML-safe).
-pub fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '\u{8}' => Some("\\b"),
-            '\u{c}' => Some("\\f"),
-            '<' => Some("\\u003c"),
-            '>' => Some("\\u003e"),
-            '&' => Some("\\u0026"),
-            '\u{2028}' => Some("\\u2028"),
-            '\u{2029}' => Some("\\u2029"),
-            c if (c as u32) < 0x20 => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-        }
-        start = i + c.len_utf8();
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
+/// Any JSON value (metadata, raw attributes): integers as written, objects with sorted keys.
+pub fn write_value(out: &mut String, v: &Value) {
+    gojson::value(out, v, gojson::Numbers::Exact);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn f(x: f64) -> String {
-        let mut s = String::new();
-        write_f64(&mut s, x);
-        s
-    }
-
     #[test]
-    fn floats_as_go_formats_them() {
-        assert_eq!(f(1_700_000_000.5), "1700000000.5");
-        assert_eq!(f(1_479_843_478.106_287), "1479843478.106287");
-        assert_eq!(f(0.1), "0.1");
-        assert_eq!(f(5.0), "5");
-        assert_eq!(f(0.0), "0");
+    fn non_finite_floats_are_quoted() {
+        let f = |x: f64| {
+            let mut s = String::new();
+            write_f64(&mut s, x);
+            s
+        };
         assert_eq!(f(1e21), "1e+21");
-        assert_eq!(f(1.5e22), "1.5e+22");
-        assert_eq!(f(1e-7), "1e-7");
-        assert_eq!(f(0.000001), "0.000001");
         assert_eq!(f(f64::NAN), "\"NaN\"");
+        assert_eq!(f(f64::INFINITY), "\"+Inf\"");
         assert_eq!(f(f64::NEG_INFINITY), "\"-Inf\"");
-    }
-
-    #[test]
-    fn strings_are_escaped_html_safe() {
-        let mut s = String::new();
-        write_str(&mut s, "a<b>&\"c\\\n\u{1}\u{2028}é");
-        assert_eq!(s, r#""a\u003cb\u003e\u0026\"c\\\n\u0001\u2028é""#);
-    }
-
-    #[test]
-    fn objects_are_written_with_sorted_keys() {
-        let v: Value = serde_json::from_str(r#"{"b":1,"a":{"z":true,"c":[1.5,"x",null]}}"#)
-            .expect("valid json");
-        let mut s = String::new();
-        write_value(&mut s, &v);
-        assert_eq!(s, r#"{"a":{"c":[1.5,"x",null],"z":true},"b":1}"#);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use aws::xray::document::{write_str, write_value};
+use aws::gojson::{self, Numbers};
 use base64::Engine as _;
 use pdata::proto::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value as V};
 use pdata::proto::logs::v1::LogRecord;
@@ -82,7 +82,7 @@ pub fn as_string(v: Option<&AnyValue>) -> String {
         Some(V::BytesValue(b)) => base64::engine::general_purpose::STANDARD.encode(b),
         Some(_) => {
             let mut s = String::new();
-            write_value(&mut s, &as_raw(v));
+            gojson::value(&mut s, &as_raw(v), Numbers::Exact);
             s
         }
     }
@@ -107,13 +107,13 @@ pub fn wrapped(
             out.push(',');
         }
         first = false;
-        write_str(out, k);
+        gojson::string(out, k);
         out.push(':');
     };
     // `any` is omitted only when nil: an empty value, not an empty string or map.
     if let Some(body) = r.body.as_ref().filter(|b| b.value.is_some()) {
         key(&mut out, "body");
-        write_value(&mut out, &as_raw(body));
+        gojson::value(&mut out, &as_raw(body), Numbers::Exact);
     }
     if r.severity_number != 0 {
         key(&mut out, "severity_number");
@@ -121,7 +121,7 @@ pub fn wrapped(
     }
     if !r.severity_text.is_empty() {
         key(&mut out, "severity_text");
-        write_str(&mut out, &r.severity_text);
+        gojson::string(&mut out, &r.severity_text);
     }
     if r.dropped_attributes_count != 0 {
         key(&mut out, "dropped_attributes_count");
@@ -133,33 +133,41 @@ pub fn wrapped(
     }
     if r.trace_id.iter().any(|b| *b != 0) {
         key(&mut out, "trace_id");
-        write_str(&mut out, &hex::encode(&r.trace_id));
+        gojson::string(&mut out, &hex::encode(&r.trace_id));
     }
     if r.span_id.iter().any(|b| *b != 0) {
         key(&mut out, "span_id");
-        write_str(&mut out, &hex::encode(&r.span_id));
+        gojson::string(&mut out, &hex::encode(&r.span_id));
     }
     if !r.attributes.is_empty() {
         key(&mut out, "attributes");
-        write_value(&mut out, &Value::Object(attrs_map(&r.attributes)));
+        gojson::value(
+            &mut out,
+            &Value::Object(attrs_map(&r.attributes)),
+            Numbers::Exact,
+        );
     }
     if let Some(scope) = scope.filter(|s| !s.name.is_empty()) {
         key(&mut out, "scope");
         out.push_str("{\"name\":");
-        write_str(&mut out, &scope.name);
+        gojson::string(&mut out, &scope.name);
         if !scope.version.is_empty() {
             out.push_str(",\"version\":");
-            write_str(&mut out, &scope.version);
+            gojson::string(&mut out, &scope.version);
         }
         if !scope.attributes.is_empty() {
             out.push_str(",\"attributes\":");
-            write_value(&mut out, &Value::Object(attrs_map(&scope.attributes)));
+            gojson::value(
+                &mut out,
+                &Value::Object(attrs_map(&scope.attributes)),
+                Numbers::Exact,
+            );
         }
         out.push('}');
     }
     if let Some(resource) = resource {
         key(&mut out, "resource");
-        write_value(&mut out, resource);
+        gojson::value(&mut out, resource, Numbers::Exact);
     }
     out.push('}');
     out

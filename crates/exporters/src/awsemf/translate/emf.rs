@@ -13,9 +13,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use aws::gojson;
+
 use super::datapoint::MetricValue;
 use super::dimensions::{self, MAX_DIMENSIONS};
-use super::{EmfEvent, Group, GroupKey, GroupedMetric, Rules, Translation, json};
+use super::{EmfEvent, Group, GroupKey, GroupedMetric, Rules, Translation};
 
 /// CloudWatch ignores a directive with more metric definitions than this.
 pub const MAX_METRICS_PER_DIRECTIVE: usize = 100;
@@ -240,14 +242,14 @@ fn event<'a>(
         if i > 0 {
             s.push(',');
         }
-        json::string(&mut s, name);
+        gojson::string(&mut s, name);
         s.push(':');
         match field {
-            Field::Label(v) => json::string(&mut s, v),
-            Field::Json(v) => json::value(&mut s, v),
+            Field::Label(v) => gojson::string(&mut s, v),
+            Field::Json(v) => gojson::value(&mut s, v, gojson::Numbers::Float64),
             Field::Metric(v) => metric_value(&mut s, v),
-            Field::Text(t) => json::string(&mut s, t),
-            Field::TimestampText => json::string(&mut s, &key.timestamp_ms.to_string()),
+            Field::Text(t) => gojson::string(&mut s, t),
+            Field::TimestampText => gojson::string(&mut s, &key.timestamp_ms.to_string()),
             Field::Directives => directives(&mut s, &key.namespace, group, measurements),
             Field::Aws => {
                 s.push_str("{\"CloudWatchMetrics\":");
@@ -276,7 +278,7 @@ fn directives(s: &mut String, namespace: &str, group: &Group, measurements: &[Me
             s.push(',');
         }
         s.push_str("{\"Namespace\":");
-        json::string(s, namespace);
+        gojson::string(s, namespace);
         s.push_str(",\"Dimensions\":[");
         for (j, set) in m.dimensions.iter().enumerate() {
             if j > 0 {
@@ -287,7 +289,7 @@ fn directives(s: &mut String, namespace: &str, group: &Group, measurements: &[Me
                 if k > 0 {
                     s.push(',');
                 }
-                json::string(s, d);
+                gojson::string(s, d);
             }
             s.push(']');
         }
@@ -302,9 +304,9 @@ fn directives(s: &mut String, namespace: &str, group: &Group, measurements: &[Me
                 ..
             } = &group.metrics[*name];
             s.push_str("{\"Name\":");
-            json::string(s, name);
+            gojson::string(s, name);
             s.push_str(",\"Unit\":");
-            json::string(s, unit);
+            gojson::string(s, unit);
             s.push_str(",\"StorageResolution\":");
             s.push_str(&storage_resolution.to_string());
             s.push('}');
@@ -316,7 +318,7 @@ fn directives(s: &mut String, namespace: &str, group: &Group, measurements: &[Me
 
 fn metric_value(s: &mut String, v: &MetricValue) {
     match v {
-        MetricValue::Number(n) => json::float(s, *n),
+        MetricValue::Number(n) => gojson::float(s, *n),
         MetricValue::Stats {
             max,
             min,
@@ -324,13 +326,13 @@ fn metric_value(s: &mut String, v: &MetricValue) {
             sum,
         } => {
             s.push_str("{\"Max\":");
-            json::float(s, *max);
+            gojson::float(s, *max);
             s.push_str(",\"Min\":");
-            json::float(s, *min);
+            gojson::float(s, *min);
             s.push_str(",\"Count\":");
-            json::uint(s, *count);
+            gojson::uint(s, *count);
             s.push_str(",\"Sum\":");
-            json::float(s, *sum);
+            gojson::float(s, *sum);
             s.push('}');
         }
         MetricValue::Buckets {
@@ -342,17 +344,17 @@ fn metric_value(s: &mut String, v: &MetricValue) {
             sum,
         } => {
             s.push_str("{\"Values\":");
-            json::floats(s, values);
+            gojson::floats(s, values);
             s.push_str(",\"Counts\":");
-            json::floats(s, counts);
+            gojson::floats(s, counts);
             s.push_str(",\"Max\":");
-            json::float(s, *max);
+            gojson::float(s, *max);
             s.push_str(",\"Min\":");
-            json::float(s, *min);
+            gojson::float(s, *min);
             s.push_str(",\"Count\":");
-            json::uint(s, *count);
+            gojson::uint(s, *count);
             s.push_str(",\"Sum\":");
-            json::float(s, *sum);
+            gojson::float(s, *sum);
             s.push('}');
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use pdata::proto::common::v1::{AnyValue, KeyValue, any_value::Value};
 
-use super::json;
+use aws::gojson;
 
 /// Label names and values, sorted: the EMF fields and the group key both want them in order.
 pub type Labels = BTreeMap<String, String>;
@@ -21,7 +21,7 @@ pub fn as_string(v: Option<&AnyValue>) -> String {
         Some(Value::IntValue(i)) => i.to_string(),
         Some(Value::DoubleValue(d)) => {
             let mut s = String::new();
-            json::float(&mut s, *d);
+            gojson::float(&mut s, *d);
             s
         }
         Some(Value::BytesValue(b)) => base64::engine::general_purpose::STANDARD.encode(b),
@@ -37,12 +37,12 @@ pub fn as_string(v: Option<&AnyValue>) -> String {
 fn write_raw(out: &mut String, v: Option<&Value>) {
     match v {
         None => out.push_str("null"),
-        Some(Value::StringValue(s)) => json::string(out, s),
+        Some(Value::StringValue(s)) => gojson::string(out, s),
         Some(Value::BoolValue(b)) => out.push_str(if *b { "true" } else { "false" }),
         Some(Value::IntValue(i)) => out.push_str(&i.to_string()),
-        Some(Value::DoubleValue(d)) => json::float(out, *d),
+        Some(Value::DoubleValue(d)) => gojson::float(out, *d),
         Some(Value::BytesValue(b)) => {
-            json::string(out, &base64::engine::general_purpose::STANDARD.encode(b))
+            gojson::string(out, &base64::engine::general_purpose::STANDARD.encode(b))
         }
         Some(Value::ArrayValue(a)) => {
             out.push('[');
@@ -67,7 +67,7 @@ fn write_raw(out: &mut String, v: Option<&Value>) {
                 if i > 0 {
                     out.push(',');
                 }
-                json::string(out, k);
+                gojson::string(out, k);
                 out.push(':');
                 write_raw(out, v);
             }

@@ -15,7 +15,6 @@ pub mod datapoint;
 pub mod delta;
 pub mod dimensions;
 pub mod emf;
-pub mod json;
 pub mod labels;
 pub mod units;
 
@@ -369,6 +368,10 @@ fn add_kubernetes_label(labels: &mut Labels) {
     put(&mut obj, "service_name", get("Service"));
     // Go marshals the struct in field order, which is also alphabetical here.
     let mut text = String::new();
-    json::value(&mut text, &serde_json::Value::Object(obj));
+    aws::gojson::value(
+        &mut text,
+        &serde_json::Value::Object(obj),
+        aws::gojson::Numbers::Float64,
+    );
     labels.insert("kubernetes".to_string(), text);
 }
