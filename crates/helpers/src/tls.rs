@@ -12,15 +12,16 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rustls::client::ResolvesClientCert;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::{HandshakeSignatureValid};
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use serde::Deserialize;
+use tls_trust::{AcceptAnyServerCert, system_roots};
 
 /// A TLS setting that could not be turned into a working configuration. Messages follow
 /// upstream's where it has one, and always name the file involved.
@@ -405,7 +406,7 @@ impl TlsClientConfig {
         let builder = if self.insecure_skip_verify {
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoServerVerification(provider.clone())))
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert(provider.clone())))
         } else {
             let roots = match c
                 .ca_roots()
@@ -494,20 +495,6 @@ fn add_pem_roots(roots: &mut RootCertStore, pem: &[u8]) -> Result<(), String> {
         roots.add(cert).map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-/// The operating system's trust store, as Go's `x509.SystemCertPool`; the Mozilla bundle when
-/// the system has none (minimal containers).
-fn system_roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    for cert in native.certs {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    roots
 }
 
 /// Serves the configured certificate and re-reads its files on the first handshake after
@@ -749,55 +736,6 @@ impl ClientCertVerifier for ClientCaVerifier {
     }
 }
 
-/// `insecure_skip_verify`: accept any server certificate, but still check that the handshake
-/// is signed by the certificate's key, as Go does.
-#[derive(Debug)]
-struct NoServerVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoServerVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -956,7 +894,7 @@ mod tests {
             tls.shutdown().await.map_err(|e| e.to_string())
         });
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let name = ServerName::try_from("localhost").unwrap();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
         let client_result = async {
             let mut tls = tokio_rustls::TlsConnector::from(client)
                 .connect(name, tcp)
