@@ -25,20 +25,21 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws::cloudwatch_logs::{Dropped, LogEvent, LogsClient, LogsSettings, PutReport};
 use aws::{AwsSession, Service};
 use component::{
-    AnyConfig, BoxFuture, Component, ComponentId, ConfigError, ConsumeError, CreateContext,
-    CreateError, Exporter, ExporterFactory, FactoryInfo, Host, Kind, LogsConsumer, Signal,
-    Stability, StartError,
+    AnyConfig, BoxFuture, ComponentId, ConfigError, ConsumeError, CreateContext, CreateError,
+    Exporter, ExporterFactory, FactoryInfo, Host, Kind, Signal, Stability, StartError,
 };
-use helpers::{ExporterHelper, Sender};
+use helpers::Sender;
 use pdata::ExportLogsServiceRequest;
 use pdata::payload::Payload;
 use telemetry::metrics::{Counter, global};
 use telemetry::ratelimit::DropLog;
+
+use crate::shared::helped::{self, Backend, HelperSettings, Senders};
 
 pub use config::AwsCloudWatchLogsConfig;
 
@@ -66,50 +67,21 @@ impl ExporterFactory for AwsCloudWatchLogsFactory {
         signals: &[Signal],
     ) -> Result<Exporter, CreateError> {
         let config: &AwsCloudWatchLogsConfig = config.get();
-        if let Some(other) = signals.iter().find(|s| **s != Signal::Logs) {
-            return Err(CreateError(format!(
-                "telemetry type is not supported: {other}"
-            )));
-        }
+        helped::only(Signal::Logs, signals)?;
         let sender = Arc::new(CwlSender::new(&ctx.id, config.clone()));
-        let helper = Arc::new(
-            ExporterHelper::new(
-                &ctx.id,
-                Signal::Logs,
-                Duration::ZERO,
-                config.sending_queue.clone(),
-                config.retry_on_failure.clone(),
-                sender.clone(),
-            )
-            .map_err(CreateError)?,
-        );
-        Ok(Exporter {
-            component: Arc::new(CwlExporter {
-                helper: helper.clone(),
-                sender,
-            }),
-            traces: None,
-            metrics: None,
-            logs: Some(helper as LogsConsumer),
-        })
-    }
-}
-
-struct CwlExporter {
-    helper: Arc<ExporterHelper<ExportLogsServiceRequest>>,
-    sender: Arc<CwlSender>,
-}
-
-impl Component for CwlExporter {
-    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        Box::pin(async move {
-            self.sender.start().await?;
-            self.helper.start_with_host(host).map_err(StartError)
-        })
-    }
-
-    fn shutdown(&self, deadline: Instant) -> BoxFuture<'_, ()> {
-        Box::pin(async move { self.helper.shutdown(deadline).await })
+        helped::build(
+            &ctx.id,
+            HelperSettings {
+                timeout: Duration::ZERO,
+                queue: config.sending_queue.clone(),
+                retry: config.retry_on_failure.clone(),
+            },
+            Senders {
+                logs: Some(sender.clone()),
+                ..Senders::default()
+            },
+            sender,
+        )
     }
 }
 
@@ -175,6 +147,12 @@ struct CwlSender {
     drops: DropCounters,
 }
 
+impl Backend for CwlSender {
+    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        Box::pin(self.connect())
+    }
+}
+
 impl CwlSender {
     fn new(id: &ComponentId, config: AwsCloudWatchLogsConfig) -> Self {
         CwlSender {
@@ -187,7 +165,7 @@ impl CwlSender {
 
     /// Resolves region, endpoint and credentials (a missing region fails start with
     /// upstream's `NoAwsRegion` message).
-    async fn start(&self) -> Result<(), StartError> {
+    async fn connect(&self) -> Result<(), StartError> {
         if self.client.get().is_some() {
             return Ok(());
         }

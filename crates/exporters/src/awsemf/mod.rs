@@ -31,14 +31,11 @@ mod tests;
 pub mod translate;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use component::{
-    AnyConfig, BoxFuture, Component, ConfigError, CreateContext, CreateError, Exporter,
-    ExporterFactory, FactoryInfo, Host, Kind, MetricsConsumer, Signal, Stability, StartError,
+    AnyConfig, BoxFuture, ConfigError, CreateContext, CreateError, Exporter, ExporterFactory,
+    FactoryInfo, Host, Kind, Signal, Stability, StartError,
 };
-use helpers::{ExporterHelper, QueueConfig, RetryConfig};
-use pdata::ExportMetricsServiceRequest;
 
 pub use config::{
     AwsEmfConfig, Destination, LabelMatcher, MetricDeclaration, MetricDescriptor,
@@ -49,6 +46,8 @@ pub use exporter::EmfExporter;
 use aws::cloudwatch_logs::LogsSettings;
 use sink::{CloudWatch, Sink};
 use translate::{Rules, Translator};
+
+use crate::shared::helped::{self, Backend, HelperSettings, Senders};
 
 pub struct AwsEmfFactory;
 
@@ -93,38 +92,24 @@ impl ExporterFactory for AwsEmfFactory {
             ))),
         };
         let sender = Arc::new(EmfExporter::new(ctx.id.to_string(), translator, sink));
+        helped::only(Signal::Metrics, signals)?;
         // Upstream's awsemf has no sending queue, retry or timeout: the helper only counts.
-        let queue = QueueConfig {
-            enabled: false,
-            ..QueueConfig::default()
-        };
-        let retry = RetryConfig {
-            enabled: false,
-            ..RetryConfig::default()
-        };
-        let helper = Arc::new(
-            ExporterHelper::<ExportMetricsServiceRequest>::new(
-                &ctx.id,
-                Signal::Metrics,
-                Duration::ZERO,
-                queue,
-                retry,
-                sender.clone(),
-            )
-            .map_err(CreateError)?,
-        );
-        let metrics = signals
-            .contains(&Signal::Metrics)
-            .then(|| helper.clone() as MetricsConsumer);
-        Ok(Exporter {
-            component: Arc::new(AwsEmf {
-                exporter: sender,
-                helper,
-            }),
-            traces: None,
-            metrics,
-            logs: None,
-        })
+        helped::build(
+            &ctx.id,
+            HelperSettings::counting_only(),
+            Senders {
+                metrics: Some(sender.clone()),
+                ..Senders::default()
+            },
+            sender,
+        )
+    }
+}
+
+impl Backend for EmfExporter {
+    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        // Upstream fails start when no region can be found (`NoAwsRegion`).
+        Box::pin(self.sink().start())
     }
 }
 
@@ -136,23 +121,4 @@ pub fn translator(config: &AwsEmfConfig) -> Result<Translator, String> {
         rules,
         config.retain_initial_value_of_delta_metric,
     ))
-}
-
-struct AwsEmf {
-    exporter: Arc<EmfExporter>,
-    helper: Arc<ExporterHelper<ExportMetricsServiceRequest>>,
-}
-
-impl Component for AwsEmf {
-    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        Box::pin(async move {
-            // Upstream fails start when no region can be found (`NoAwsRegion`).
-            self.exporter.sink().start().await?;
-            self.helper.start_with_host(host).map_err(StartError)
-        })
-    }
-
-    fn shutdown(&self, deadline: Instant) -> BoxFuture<'_, ()> {
-        Box::pin(async move { self.helper.shutdown(deadline).await })
-    }
 }

@@ -24,21 +24,22 @@ mod telemetry_records;
 pub mod translate;
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws::xray::MAX_SEGMENTS_PER_PUT;
 use aws::{AwsError, AwsSession, Service};
 use component::{
-    AnyConfig, BoxFuture, Component, ComponentId, ConfigError, ConsumeError, CreateContext,
-    CreateError, Exporter, ExporterFactory, FactoryInfo, Host, Kind, Signal, Stability, StartError,
-    TracesConsumer,
+    AnyConfig, BoxFuture, ComponentId, ConfigError, ConsumeError, CreateContext, CreateError,
+    Exporter, ExporterFactory, FactoryInfo, Host, Kind, Signal, Stability, StartError,
 };
-use helpers::{ExporterHelper, Sender};
+use helpers::Sender;
 use pdata::ExportTraceServiceRequest;
 use pdata::payload::Payload;
 use serde::Deserialize;
 use telemetry::metrics::{Counter, global};
 use telemetry::ratelimit::DropLog;
+
+use crate::shared::helped::{self, Backend, HelperSettings, Senders};
 
 pub use config::{AwsXrayExporterConfig, TelemetryConfig};
 use telemetry_records::TelemetryRecorder;
@@ -74,56 +75,22 @@ impl ExporterFactory for AwsXrayFactory {
         signals: &[Signal],
     ) -> Result<Exporter, CreateError> {
         let config: &AwsXrayExporterConfig = config.get();
-        if let Some(other) = signals.iter().find(|s| **s != Signal::Traces) {
-            return Err(CreateError(format!(
-                "telemetry type is not supported: {other}"
-            )));
-        }
+        helped::only(Signal::Traces, signals)?;
         let sender = Arc::new(XraySender::new(&ctx, config.clone()));
-        let helper = Arc::new(
-            ExporterHelper::new(
-                &ctx.id,
-                Signal::Traces,
+        helped::build(
+            &ctx.id,
+            HelperSettings {
                 // Each HTTP exchange is bounded by `request_timeout_seconds`.
-                Duration::ZERO,
-                config.sending_queue.clone(),
-                config.retry_on_failure.clone(),
-                sender.clone(),
-            )
-            .map_err(CreateError)?,
-        );
-        Ok(Exporter {
-            component: Arc::new(XrayExporter {
-                helper: helper.clone(),
-                sender,
-            }),
-            traces: Some(helper as TracesConsumer),
-            metrics: None,
-            logs: None,
-        })
-    }
-}
-
-struct XrayExporter {
-    helper: Arc<ExporterHelper<ExportTraceServiceRequest>>,
-    sender: Arc<XraySender>,
-}
-
-impl Component for XrayExporter {
-    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        Box::pin(async move {
-            self.sender.start(host).await?;
-            self.helper.start_with_host(host).map_err(StartError)
-        })
-    }
-
-    fn shutdown(&self, deadline: Instant) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            self.helper.shutdown(deadline).await;
-            if let Some(t) = self.sender.telemetry.get() {
-                t.stop().await;
-            }
-        })
+                timeout: Duration::ZERO,
+                queue: config.sending_queue.clone(),
+                retry: config.retry_on_failure.clone(),
+            },
+            Senders {
+                traces: Some(sender.clone()),
+                ..Senders::default()
+            },
+            sender,
+        )
     }
 }
 
@@ -208,6 +175,21 @@ fn document_id(doc: &str) -> Option<&str> {
     Some(&rest[..rest.find('"')?])
 }
 
+impl Backend for XraySender {
+    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        Box::pin(self.connect(host))
+    }
+
+    /// The last telemetry records go out once no more segments are sent.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some(t) = self.telemetry.get() {
+                t.stop().await;
+            }
+        })
+    }
+}
+
 impl XraySender {
     fn new(ctx: &CreateContext, config: AwsXrayExporterConfig) -> Self {
         XraySender {
@@ -223,7 +205,7 @@ impl XraySender {
 
     /// Resolves region, endpoint and credentials (no region fails start, as upstream) and reads
     /// the feature gates.
-    async fn start(&self, host: &Host) -> Result<(), StartError> {
+    async fn connect(&self, host: &Host) -> Result<(), StartError> {
         let gates = host.graph_description();
         let gate = |id: &str| {
             gates

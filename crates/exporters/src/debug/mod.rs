@@ -22,7 +22,7 @@ use helpers::RetryConfig;
 
 pub use config::{DebugConfig, Verbosity};
 
-use crate::shared::helped::{self, Backend, HelperSettings};
+use crate::shared::helped::{self, Backend, HelperSettings, Senders};
 
 pub struct DebugFactory;
 
@@ -65,6 +65,11 @@ impl ExporterFactory for DebugFactory {
                 ..RetryConfig::default()
             },
         };
-        helped::build(&ctx.id, signals, settings, sender, Arc::new(NoBackend))
+        helped::build(
+            &ctx.id,
+            settings,
+            Senders::all(sender, signals),
+            Arc::new(NoBackend),
+        )
     }
 }

@@ -22,7 +22,7 @@ use pdata::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceSe
 
 pub use config::{FileConfig, GroupBy, Rotation};
 
-use crate::shared::helped::{self, Backend, HelperSettings};
+use crate::shared::helped::{self, Backend, HelperSettings, Senders};
 use writer::FileWriter;
 
 pub struct FileFactory;
@@ -65,7 +65,12 @@ impl ExporterFactory for FileFactory {
                 ..RetryConfig::default()
             },
         };
-        helped::build(&ctx.id, signals, settings, shared.clone(), shared)
+        helped::build(
+            &ctx.id,
+            settings,
+            Senders::all(shared.clone(), signals),
+            shared,
+        )
     }
 }
 

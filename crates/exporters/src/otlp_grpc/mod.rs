@@ -30,7 +30,7 @@ use component::{
 
 pub use config::{GrpcCompression, KeepaliveClientConfig, OtlpGrpcConfig, Target};
 
-use crate::shared::helped::{self, HelperSettings};
+use crate::shared::helped::{self, HelperSettings, Senders};
 use client::GrpcClient;
 
 pub struct OtlpGrpcFactory;
@@ -67,7 +67,12 @@ impl ExporterFactory for OtlpGrpcFactory {
             queue: config.sending_queue.clone(),
             retry: config.retry_on_failure.clone(),
         };
-        helped::build(&ctx.id, signals, settings, client.clone(), client)
+        helped::build(
+            &ctx.id,
+            settings,
+            Senders::all(client.clone(), signals),
+            client,
+        )
     }
 }
 

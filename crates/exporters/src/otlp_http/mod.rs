@@ -29,7 +29,7 @@ use component::{
 
 pub use config::{BodyEncoding, CompressionParams, CookiesConfig, OtlpHttpConfig};
 
-use crate::shared::helped::{self, HelperSettings};
+use crate::shared::helped::{self, HelperSettings, Senders};
 use client::HttpClient;
 
 pub struct OtlpHttpFactory;
@@ -68,6 +68,11 @@ impl ExporterFactory for OtlpHttpFactory {
             queue: config.sending_queue.clone(),
             retry: config.retry_on_failure.clone(),
         };
-        helped::build(&ctx.id, signals, settings, client.clone(), client)
+        helped::build(
+            &ctx.id,
+            settings,
+            Senders::all(client.clone(), signals),
+            client,
+        )
     }
 }

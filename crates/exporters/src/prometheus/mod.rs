@@ -21,11 +21,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use component::{
-    AnyConfig, BoxFuture, Component, ConfigError, ConsumeError, CreateContext, CreateError,
-    Exporter, ExporterFactory, FactoryInfo, Host, Kind, MetricsConsumer, Signal, Stability,
-    StartError,
+    AnyConfig, BoxFuture, ConfigError, ConsumeError, CreateContext, CreateError, Exporter,
+    ExporterFactory, FactoryInfo, Host, Kind, Signal, Stability, StartError,
 };
-use helpers::{ExporterHelper, QueueConfig, RetryConfig, Sender};
+use helpers::Sender;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -37,6 +36,8 @@ use pdata::payload::Payload;
 pub use config::PrometheusExporterConfig;
 
 use accumulator::{Accumulator, Settings};
+
+use crate::shared::helped::{self, Backend, HelperSettings, Senders};
 
 pub struct PrometheusExporterFactory;
 
@@ -61,9 +62,7 @@ impl ExporterFactory for PrometheusExporterFactory {
         config: &AnyConfig,
         signals: &[Signal],
     ) -> Result<Exporter, CreateError> {
-        if let Some(s) = signals.iter().find(|s| **s != Signal::Metrics) {
-            return Err(CreateError(format!("telemetry type is not supported: {s}")));
-        }
+        helped::only(Signal::Metrics, signals)?;
         let config: &PrometheusExporterConfig = config.get();
         let state = Arc::new(State {
             id: ctx.id.to_string(),
@@ -78,33 +77,18 @@ impl ExporterFactory for PrometheusExporterFactory {
             acc: Mutex::new(Accumulator::default()),
         });
         // No queue and no retry, as upstream: a point is in the exposition once consumed.
-        let helper = Arc::new(
-            ExporterHelper::new(
-                &ctx.id,
-                Signal::Metrics,
-                Duration::ZERO,
-                QueueConfig {
-                    enabled: false,
-                    ..QueueConfig::default()
-                },
-                RetryConfig {
-                    enabled: false,
-                    ..RetryConfig::default()
-                },
-                state.clone(),
-            )
-            .map_err(CreateError)?,
-        );
-        Ok(Exporter {
-            component: Arc::new(PullExporter {
+        helped::build(
+            &ctx.id,
+            HelperSettings::counting_only(),
+            Senders {
+                metrics: Some(state.clone()),
+                ..Senders::default()
+            },
+            Arc::new(PullServer {
                 state,
-                helper: helper.clone(),
                 server: Mutex::new(None),
             }),
-            traces: None,
-            metrics: Some(helper as MetricsConsumer),
-            logs: None,
-        })
+        )
     }
 }
 
@@ -153,9 +137,9 @@ impl Sender<ExportMetricsServiceRequest> for State {
     }
 }
 
-struct PullExporter {
+/// The scrape endpoint: bound at start, closed once the helper drained.
+struct PullServer {
     state: Arc<State>,
-    helper: Arc<ExporterHelper<ExportMetricsServiceRequest>>,
     server: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -194,7 +178,7 @@ fn respond(
         .unwrap_or_default()
 }
 
-impl Component for PullExporter {
+impl Backend for PullServer {
     fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
             let listener = bind(&self.state.config.endpoint)
@@ -229,13 +213,12 @@ impl Component for PullExporter {
                 }
             });
             *self.server.lock() = Some(task);
-            self.helper.start().map_err(StartError)
+            Ok(())
         })
     }
 
-    fn shutdown(&self, deadline: Instant) -> BoxFuture<'_, ()> {
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            self.helper.shutdown(deadline).await;
             if let Some(task) = self.server.lock().take() {
                 task.abort();
             }

@@ -44,6 +44,57 @@ pub struct HelperSettings {
     pub retry: RetryConfig,
 }
 
+impl HelperSettings {
+    /// No timeout, no queue, no retry: the helper only counts and hands on (exporters that
+    /// upstream builds without exporterhelper's queue and retry, such as `awsemf`).
+    pub fn counting_only() -> Self {
+        HelperSettings {
+            timeout: Duration::ZERO,
+            queue: QueueConfig {
+                enabled: false,
+                ..QueueConfig::default()
+            },
+            retry: RetryConfig {
+                enabled: false,
+                ..RetryConfig::default()
+            },
+        }
+    }
+}
+
+/// The signals an exporter sends, each with its sender.
+#[derive(Default)]
+pub struct Senders {
+    pub traces: Option<Arc<dyn Sender<ExportTraceServiceRequest>>>,
+    pub metrics: Option<Arc<dyn Sender<ExportMetricsServiceRequest>>>,
+    pub logs: Option<Arc<dyn Sender<ExportLogsServiceRequest>>>,
+}
+
+impl Senders {
+    /// One sender for each of the requested signals.
+    pub fn all<S: AllSignals>(sender: Arc<S>, signals: &[Signal]) -> Self {
+        let wants = |s: Signal| signals.contains(&s);
+        Senders {
+            traces: wants(Signal::Traces)
+                .then(|| sender.clone() as Arc<dyn Sender<ExportTraceServiceRequest>>),
+            metrics: wants(Signal::Metrics)
+                .then(|| sender.clone() as Arc<dyn Sender<ExportMetricsServiceRequest>>),
+            logs: wants(Signal::Logs)
+                .then_some(sender as Arc<dyn Sender<ExportLogsServiceRequest>>),
+        }
+    }
+}
+
+/// For an exporter of one signal: refuses pipelines of any other with upstream's message.
+pub fn only(signal: Signal, signals: &[Signal]) -> Result<(), CreateError> {
+    match signals.iter().find(|s| **s != signal) {
+        Some(other) => Err(CreateError(format!(
+            "telemetry type is not supported: {other}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 struct Helped {
     backend: Arc<dyn Backend>,
     traces: Option<Arc<ExporterHelper<ExportTraceServiceRequest>>>,
@@ -51,20 +102,22 @@ struct Helped {
     logs: Option<Arc<ExporterHelper<ExportLogsServiceRequest>>>,
 }
 
-/// Builds the exporter for the requested signals.
-pub fn build<S: AllSignals>(
+/// Builds the exporter: one helper per sender.
+pub fn build(
     id: &ComponentId,
-    signals: &[Signal],
     settings: HelperSettings,
-    sender: Arc<S>,
+    senders: Senders,
     backend: Arc<dyn Backend>,
 ) -> Result<Exporter, CreateError> {
     fn helper<M: pdata::payload::Request>(
         id: &ComponentId,
         signal: Signal,
         s: &HelperSettings,
-        sender: Arc<dyn Sender<M>>,
-    ) -> Result<Arc<ExporterHelper<M>>, CreateError> {
+        sender: Option<Arc<dyn Sender<M>>>,
+    ) -> Result<Option<Arc<ExporterHelper<M>>>, CreateError> {
+        let Some(sender) = sender else {
+            return Ok(None);
+        };
         ExporterHelper::new(
             id,
             signal,
@@ -73,40 +126,12 @@ pub fn build<S: AllSignals>(
             s.retry.clone(),
             sender,
         )
-        .map(Arc::new)
+        .map(|h| Some(Arc::new(h)))
         .map_err(CreateError)
     }
-    let wants = |s: Signal| signals.contains(&s);
-    let traces = if wants(Signal::Traces) {
-        Some(helper::<ExportTraceServiceRequest>(
-            id,
-            Signal::Traces,
-            &settings,
-            sender.clone(),
-        )?)
-    } else {
-        None
-    };
-    let metrics = if wants(Signal::Metrics) {
-        Some(helper::<ExportMetricsServiceRequest>(
-            id,
-            Signal::Metrics,
-            &settings,
-            sender.clone(),
-        )?)
-    } else {
-        None
-    };
-    let logs = if wants(Signal::Logs) {
-        Some(helper::<ExportLogsServiceRequest>(
-            id,
-            Signal::Logs,
-            &settings,
-            sender,
-        )?)
-    } else {
-        None
-    };
+    let traces = helper(id, Signal::Traces, &settings, senders.traces)?;
+    let metrics = helper(id, Signal::Metrics, &settings, senders.metrics)?;
+    let logs = helper(id, Signal::Logs, &settings, senders.logs)?;
     let component = Arc::new(Helped {
         backend,
         traces: traces.clone(),
