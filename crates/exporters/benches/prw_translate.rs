@@ -16,6 +16,10 @@ use pdata::proto::metrics::v1::{
 use pdata::proto::resource::v1::Resource;
 use prometheus::remote;
 
+// The collector binary runs on jemalloc; measure with it.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn kv(k: &str, v: &str) -> KeyValue {
     KeyValue {
         key: k.into(),

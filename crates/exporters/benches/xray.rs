@@ -9,6 +9,10 @@ use pdata::proto::common::v1::{AnyValue, KeyValue, any_value::Value as V};
 use pdata::proto::trace::v1::span::{Event, SpanKind};
 use pdata::proto::trace::v1::{Span, Status, status::StatusCode};
 
+// The collector binary runs on jemalloc; measure with it.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const SPANS: usize = 1_000;
 const NOW: i64 = 1_700_000_000;
 

@@ -64,27 +64,25 @@ pub struct Translated {
     pub dropped_points: usize,
 }
 
-/// Collects samples into series keyed by their (sorted) label set.
+/// Collects samples into series keyed by their (sorted) label set. The label sets live only
+/// in the index until [`SeriesSet::finish`] moves them into their series, so a new series costs
+/// no copy of its labels.
+///
+/// Hashing the label sets is most of the translation's cost: foldhash (seeded per process, so
+/// crafted attributes cannot force collisions cheaply) is several times faster than SipHash.
 #[derive(Default)]
 struct SeriesSet {
-    index: HashMap<Vec<Label>, usize>,
+    index: HashMap<Vec<Label>, usize, foldhash::fast::RandomState>,
     series: Vec<TimeSeries>,
 }
 
 impl SeriesSet {
     fn entry(&mut self, labels: Vec<Label>) -> &mut TimeSeries {
-        let i = match self.index.get(&labels) {
-            Some(&i) => i,
-            None => {
-                let i = self.series.len();
-                self.series.push(TimeSeries {
-                    labels: labels.clone(),
-                    ..Default::default()
-                });
-                self.index.insert(labels, i);
-                i
-            }
-        };
+        let next = self.series.len();
+        let i = *self.index.entry(labels).or_insert(next);
+        if i == next {
+            self.series.push(TimeSeries::default());
+        }
         &mut self.series[i]
     }
 
@@ -97,12 +95,47 @@ impl SeriesSet {
     }
 
     fn finish(mut self) -> Vec<TimeSeries> {
+        for (labels, i) in self.index {
+            self.series[i].labels = labels;
+        }
         for ts in &mut self.series {
             // Prometheus refuses a sample older than one it already stored in the same series.
             ts.samples.sort_by_key(|s| s.timestamp);
             ts.histograms.sort_by_key(|h| h.timestamp);
         }
         self.series
+    }
+}
+
+/// One series' labels: a point's shared labels plus `__name__` and, for buckets and quantiles,
+/// `le` or `quantile` — what [`LabelBase::labels`] gives with those as extras, without
+/// re-deriving the shared part for every bucket.
+fn series_labels(point: &[Label], name: &str, extra: Option<(&str, &str)>) -> Vec<Label> {
+    let mut out = Vec::with_capacity(point.len() + 2);
+    out.extend_from_slice(point);
+    set_sorted(&mut out, "__name__", name);
+    if let Some((n, v)) = extra {
+        set_sorted(&mut out, n, v);
+    }
+    out
+}
+
+/// Sets a label in a sorted label set; an empty value removes it (Prometheus: an empty label is
+/// an absent one).
+fn set_sorted(labels: &mut Vec<Label>, name: &str, value: &str) {
+    match labels.binary_search_by(|l| l.name.as_str().cmp(name)) {
+        Ok(i) if value.is_empty() => {
+            labels.remove(i);
+        }
+        Ok(i) => value.clone_into(&mut labels[i].value),
+        Err(_) if value.is_empty() => {}
+        Err(i) => labels.insert(
+            i,
+            Label {
+                name: name.to_string(),
+                value: value.to_string(),
+            },
+        ),
     }
 }
 
@@ -193,6 +226,13 @@ impl LabelBase<'_> {
         out.retain(|l| !l.value.is_empty());
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
+    }
+}
+
+impl LabelBase<'_> {
+    /// The labels every series of one point shares (all but `__name__` and `le`/`quantile`).
+    fn point(&self, attributes: &[KeyValue]) -> Vec<Label> {
+        self.labels(attributes, &[], &[])
     }
 }
 
@@ -367,10 +407,10 @@ fn translate_metric(
         settings.strategy,
     );
     let suffixed = |suffix: &str| format!("{name}{suffix}");
-    let created = |attrs: &[KeyValue], start: u64, ts: i64, set: &mut SeriesSet| {
+    let created = |attrs: &[Label], start: u64, ts: i64, set: &mut SeriesSet| {
         if settings.export_created && start != 0 {
             let created_name = suffixed("_created");
-            let labels = base.labels(attrs, &[], &[("__name__", &created_name)]);
+            let labels = series_labels(attrs, &created_name, None);
             set.add_sample(labels, ms(start) as f64, ts);
         }
     };
@@ -378,7 +418,7 @@ fn translate_metric(
         Some(Data::Gauge(g)) => {
             for p in &g.data_points {
                 *latest = (*latest).max(p.time_unix_nano);
-                let labels = base.labels(&p.attributes, &[], &[("__name__", &name)]);
+                let labels = series_labels(&base.point(&p.attributes), &name, None);
                 set.add_sample(labels, number(p), ms(p.time_unix_nano));
             }
             MetricType::Gauge
@@ -386,15 +426,14 @@ fn translate_metric(
         Some(Data::Sum(s)) => {
             for p in &s.data_points {
                 *latest = (*latest).max(p.time_unix_nano);
-                let labels = base.labels(&p.attributes, &[], &[("__name__", &name)]);
-                set.add_sample(labels, number(p), ms(p.time_unix_nano));
+                let point = base.point(&p.attributes);
+                set.add_sample(
+                    series_labels(&point, &name, None),
+                    number(p),
+                    ms(p.time_unix_nano),
+                );
                 if s.is_monotonic {
-                    created(
-                        &p.attributes,
-                        p.start_time_unix_nano,
-                        ms(p.time_unix_nano),
-                        set,
-                    );
+                    created(&point, p.start_time_unix_nano, ms(p.time_unix_nano), set);
                 }
             }
             if s.is_monotonic {
@@ -409,30 +448,23 @@ fn translate_metric(
             for p in &h.data_points {
                 *latest = (*latest).max(p.time_unix_nano);
                 let ts = ms(p.time_unix_nano);
+                let point = base.point(&p.attributes);
                 if let Some(sum) = p.sum {
-                    let labels = base.labels(&p.attributes, &[], &[("__name__", &sum_name)]);
+                    let labels = series_labels(&point, &sum_name, None);
                     set.add_sample(labels, stale_or(p.flags, sum), ts);
                 }
-                let labels = base.labels(&p.attributes, &[], &[("__name__", &count_name)]);
+                let labels = series_labels(&point, &count_name, None);
                 set.add_sample(labels, stale_or(p.flags, p.count as f64), ts);
                 let mut cumulative = 0u64;
                 for (i, bound) in p.explicit_bounds.iter().enumerate() {
                     cumulative += p.bucket_counts.get(i).copied().unwrap_or(0);
                     let le = format_float_label(*bound);
-                    let labels = base.labels(
-                        &p.attributes,
-                        &[],
-                        &[("__name__", &bucket_name), ("le", &le)],
-                    );
+                    let labels = series_labels(&point, &bucket_name, Some(("le", &le)));
                     set.add_sample(labels, stale_or(p.flags, cumulative as f64), ts);
                 }
-                let labels = base.labels(
-                    &p.attributes,
-                    &[],
-                    &[("__name__", &bucket_name), ("le", "+Inf")],
-                );
+                let labels = series_labels(&point, &bucket_name, Some(("le", "+Inf")));
                 set.add_sample(labels, stale_or(p.flags, p.count as f64), ts);
-                created(&p.attributes, p.start_time_unix_nano, ts, set);
+                created(&point, p.start_time_unix_nano, ts, set);
             }
             MetricType::Histogram
         }
@@ -443,7 +475,7 @@ fn translate_metric(
                 *latest = (*latest).max(p.time_unix_nano);
                 match native_histogram::convert(p, ms(p.time_unix_nano)) {
                     Ok(native) => {
-                        let labels = base.labels(&p.attributes, &[], &[("__name__", &name)]);
+                        let labels = series_labels(&base.point(&p.attributes), &name, None);
                         set.add_histogram(labels, native);
                     }
                     Err(e) => {
@@ -462,20 +494,17 @@ fn translate_metric(
             for p in &s.data_points {
                 *latest = (*latest).max(p.time_unix_nano);
                 let ts = ms(p.time_unix_nano);
-                let labels = base.labels(&p.attributes, &[], &[("__name__", &sum_name)]);
+                let point = base.point(&p.attributes);
+                let labels = series_labels(&point, &sum_name, None);
                 set.add_sample(labels, stale_or(p.flags, p.sum), ts);
-                let labels = base.labels(&p.attributes, &[], &[("__name__", &count_name)]);
+                let labels = series_labels(&point, &count_name, None);
                 set.add_sample(labels, stale_or(p.flags, p.count as f64), ts);
                 for q in &p.quantile_values {
                     let quantile = format_float_label(q.quantile);
-                    let labels = base.labels(
-                        &p.attributes,
-                        &[],
-                        &[("__name__", &name), ("quantile", &quantile)],
-                    );
+                    let labels = series_labels(&point, &name, Some(("quantile", &quantile)));
                     set.add_sample(labels, stale_or(p.flags, q.value), ts);
                 }
-                created(&p.attributes, p.start_time_unix_nano, ts, set);
+                created(&point, p.start_time_unix_nano, ts, set);
             }
             MetricType::Summary
         }

@@ -423,3 +423,55 @@ fn metadata_when_asked() {
     );
     assert!(translate(&req, &Settings::default()).metadata.is_empty());
 }
+
+/// The per-point shortcut (shared labels once, then `__name__` and `le`/`quantile` per series)
+/// gives exactly the labels the general path gives with those as extras, including attributes
+/// that collide with the extras, empty values, names sorting before `__name__`, and resource
+/// labels copied in.
+#[test]
+fn series_labels_match_the_general_path() {
+    let attribute_sets = [
+        vec![],
+        vec![kv("b", "1"), kv("a", "2")],
+        vec![kv("le", "attr"), kv("quantile", "q"), kv("__name__", "x")],
+        vec![
+            kv("Upper", "u"),
+            kv("_lead", "l"),
+            kv("empty", ""),
+            kv("a.b", "1"),
+            kv("a_b", "2"),
+        ],
+        vec![kv("job", "mine"), kv("instance", "i"), kv("cluster", "own")],
+    ];
+    let resource = vec![
+        kv("service.name", "svc"),
+        kv("service.instance.id", "i-1"),
+        kv("host.name", "h"),
+    ];
+    for resource_to_telemetry in [false, true] {
+        let settings = Settings {
+            external_labels: vec![("cluster".into(), "c1".into()), ("zone".into(), "z".into())],
+            resource_to_telemetry,
+            ..Settings::default()
+        };
+        let base = LabelBase {
+            settings: &settings,
+            resource: &resource,
+        };
+        for attrs in &attribute_sets {
+            for (name, extra) in [
+                ("m", None),
+                ("m_bucket", Some(("le", "0.5"))),
+                ("m_bucket", Some(("le", "+Inf"))),
+                ("m", Some(("quantile", "0.99"))),
+                ("", None),
+            ] {
+                let mut extras = vec![("__name__", name)];
+                extras.extend(extra);
+                let general = base.labels(attrs, &[], &extras);
+                let fast = series_labels(&base.point(attrs), name, extra);
+                assert_eq!(fast, general, "{attrs:?} {name} {extra:?}");
+            }
+        }
+    }
+}
