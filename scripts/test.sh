@@ -11,16 +11,22 @@ if ! command -v cargo >/dev/null; then
 fi
 
 # Debian's Prometheus 2.42 and node_exporter 1.5: scrape targets, remote-write receiver and
-# relabelling oracle for the Prometheus end-to-end tests.
-if ! command -v prometheus >/dev/null || ! command -v prometheus-node-exporter >/dev/null; then
+# relabelling oracle for the Prometheus end-to-end tests; tinyproxy: the HTTP proxy (CONNECT)
+# the scrape client's proxy_url tests go through.
+if ! command -v prometheus >/dev/null || ! command -v prometheus-node-exporter >/dev/null \
+  || ! command -v tinyproxy >/dev/null; then
   as_root=""
   [ "$(id -u)" -ne 0 ] && as_root="sudo"
   $as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends \
-    prometheus prometheus-node-exporter >/dev/null
+    prometheus prometheus-node-exporter tinyproxy >/dev/null
+  # Where the package's service did start, it listens on 8888, the collector's own telemetry
+  # port: the tests start their own instances, so stop it.
+  $as_root pkill -x tinyproxy 2>/dev/null || true
 fi
 export FERROCOL_TEST_PROMETHEUS="$(command -v prometheus)"
 export FERROCOL_TEST_NODE_EXPORTER="$(command -v prometheus-node-exporter)"
+export FERROCOL_TEST_TINYPROXY="$(command -v tinyproxy)"
 
 # Python peers in a venv: the OpenTelemetry Python SDK and its OTLP exporters, moto, the X-Ray SDK.
 venv="${FERROCOL_TEST_VENV:-$PWD/.venv-test}"

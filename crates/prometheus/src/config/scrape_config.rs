@@ -20,6 +20,8 @@ use crate::discovery::static_config::StaticConfig;
 use crate::discovery::{Discoverer, TargetDefaults};
 use crate::duration::PromDuration;
 use crate::relabel::{NameValidation, RawRelabelConfig, RelabelConfig};
+use crate::scrape::oauth2::OAuth2;
+use crate::scrape::proxy::{ProxySettings, validate_proxy_config};
 
 fn default_metrics_path() -> String {
     "/metrics".to_string()
@@ -129,7 +131,7 @@ crate::with_http_client_fields! {
         #[serde(default)]
         pub http_headers: BTreeMap<String, HttpHeader>,
         #[serde(default)]
-        pub oauth2: Option<IgnoredAny>,
+        pub oauth2: Option<OAuth2>,
         // Service discovery.
         #[serde(default)]
         pub static_configs: Vec<StaticConfig>,
@@ -200,8 +202,10 @@ pub struct ScrapeJob {
     pub name_escaping: String,
     pub extra_scrape_metrics: bool,
     pub http_client: HttpClientConfig,
-    pub proxy_url: Option<http::Uri>,
-    pub proxy_connect_header: BTreeMap<String, Vec<String>>,
+    /// The client-credentials grant whose token the scrapes carry.
+    pub oauth2: Option<OAuth2>,
+    /// `proxy_url` with `no_proxy` and `proxy_connect_header`.
+    pub proxy: Option<ProxySettings>,
     pub http_headers: BTreeMap<String, HttpHeader>,
     pub static_configs: Vec<StaticConfig>,
     pub file_sd_configs: Vec<FileSdConfig>,
@@ -237,11 +241,7 @@ impl ScrapeConfig {
         }
         let http_client = self.http_client_config();
         http_client.validate()?;
-        if self.oauth2.is_some() {
-            return Err(format!(
-                "oauth2 is not supported by ferrocol yet (scrape config with job name {job:?})"
-            ));
-        }
+        crate::scrape::oauth2::validate(&http_client, self.oauth2.as_ref())?;
         for name in UNSUPPORTED_SD {
             if self.unsupported_sd(name) {
                 return Err(format!(
@@ -402,16 +402,8 @@ impl ScrapeConfig {
                 .extra_scrape_metrics
                 .unwrap_or(global.extra_scrape_metrics),
             http_client,
-            proxy_url: if self.proxy_url.is_empty() {
-                None
-            } else {
-                Some(
-                    self.proxy_url
-                        .parse()
-                        .map_err(|e| format!("invalid proxy_url {:?}: {e}", self.proxy_url))?,
-                )
-            },
-            proxy_connect_header: self.proxy_connect_header.clone(),
+            oauth2: self.oauth2.clone(),
+            proxy: ProxySettings::new(&self.proxy_url, &self.no_proxy, &self.proxy_connect_header)?,
             http_headers: self.http_headers.clone(),
             static_configs: self.static_configs.clone(),
             file_sd_configs: self.file_sd_configs.clone(),
@@ -442,47 +434,12 @@ impl ScrapeConfig {
 
     /// prometheus/common's proxy and header checks, plus the proxies ferrocol supports.
     fn check_proxy_and_headers(&self) -> Result<(), String> {
-        if !self.no_proxy.is_empty() && self.proxy_url.is_empty() {
-            return Err("if no_proxy is configured, proxy_url must also be configured".into());
-        }
-        if self.proxy_from_environment {
-            if !self.proxy_url.is_empty() || !self.no_proxy.is_empty() {
-                return Err(
-                    "if proxy_from_environment is configured, proxy_url and no_proxy must not be configured"
-                        .into(),
-                );
-            }
-            return Err(
-                "proxy_from_environment is not supported by ferrocol yet; set proxy_url".into(),
-            );
-        }
-        if !self.no_proxy.is_empty() {
-            return Err("no_proxy is not supported by ferrocol yet".into());
-        }
-        if !self.proxy_connect_header.is_empty() && self.proxy_url.is_empty() {
-            return Err(
-                "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured"
-                    .into(),
-            );
-        }
-        if !self.proxy_url.is_empty() {
-            let uri: http::Uri = self
-                .proxy_url
-                .parse()
-                .map_err(|e| format!("invalid proxy_url {:?}: {e}", self.proxy_url))?;
-            if uri.scheme_str() != Some("http") || uri.host().is_none() {
-                return Err(format!(
-                    "proxy_url {:?}: only http://host:port proxies are supported by ferrocol",
-                    self.proxy_url
-                ));
-            }
-            if self.scheme == "https" {
-                return Err(
-                    "proxy_url with scheme https (CONNECT tunnelling) is not supported by ferrocol yet"
-                        .into(),
-                );
-            }
-        }
+        validate_proxy_config(
+            &self.proxy_url,
+            &self.no_proxy,
+            self.proxy_from_environment,
+            &self.proxy_connect_header,
+        )?;
         for name in self.http_headers.keys() {
             let lower = name.to_ascii_lowercase();
             if RESERVED_HEADERS.contains(&lower.as_str()) {

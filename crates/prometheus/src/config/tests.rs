@@ -221,7 +221,59 @@ fn validation_messages() {
         ),
         (
             "scrape_configs: [{job_name: a, oauth2: {client_id: x}}]",
-            r#"oauth2 is not supported by ferrocol yet (scrape config with job name "a")"#,
+            "oauth2 token_url must be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, oauth2: {token_url: 'http://t/token'}}]",
+            "oauth2 client_id must be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, oauth2: {client_id: x, client_secret: s, client_secret_file: f, token_url: 'http://t/token'}}]",
+            "at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, bearer_token: b, oauth2: {client_id: x, token_url: 'http://t/token'}}]",
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, basic_auth: {username: u}, oauth2: {client_id: x, token_url: 'http://t/token'}}]",
+            "at most one of basic_auth, oauth2 & authorization must be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, authorization: {credentials: c}, oauth2: {client_id: x, token_url: 'http://t/token'}}]",
+            "at most one of basic_auth, oauth2 & authorization must be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, oauth2: {client_id: x, token_url: 'ftp://t/token'}}]",
+            r#"invalid oauth2 token_url "ftp://t/token": an http:// or https:// URL is required"#,
+        ),
+        (
+            "scrape_configs: [{job_name: a, oauth2: {client_id: x, token_url: 'http://t/token', no_proxy: h}}]",
+            "invalid proxy config: if no_proxy is configured, proxy_url must also be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, oauth2: {client_id: x, token_url: 'http://t/token', tls_config: {cert_file: c}}}]",
+            "invalid tls_config: exactly one of key or key_file must be configured when a client certificate is configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, proxy_from_environment: true, proxy_url: 'http://p:1'}]",
+            "if proxy_from_environment is configured, proxy_url must not be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, proxy_from_environment: true, no_proxy: h}]",
+            "if proxy_from_environment is configured, no_proxy must not be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, proxy_from_environment: true}]",
+            "proxy_from_environment is not supported by ferrocol yet; set proxy_url",
+        ),
+        (
+            "scrape_configs: [{job_name: a, proxy_connect_header: {X: [y]}}]",
+            "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured",
+        ),
+        (
+            "scrape_configs: [{job_name: a, proxy_url: 'socks5://p:1080'}]",
+            r#"proxy_url "socks5://p:1080": only http:// and https:// proxies are supported by ferrocol"#,
         ),
         (
             "scrape_configs: [{job_name: a, ec2_sd_configs: [{region: x}]}]",
@@ -333,4 +385,35 @@ fn scrape_config_files_are_read_and_checked() {
             file.display()
         )
     );
+}
+
+#[test]
+fn oauth2_and_proxy_settings_reach_the_job() {
+    let c = validate(
+        "scrape_configs: [{job_name: a, scheme: https, proxy_url: 'https://u:p@proxy:3128', no_proxy: 'internal,10.0.0.0/8', proxy_connect_header: {X-Tenant: [t]}, oauth2: {client_id: id, client_secret_file: /run/secret, scopes: [a, b], token_url: 'https://idp/token', endpoint_params: {audience: x}, tls_config: {insecure_skip_verify: true}, proxy_url: 'http://proxy:3128'}}]",
+    )
+    .unwrap();
+    let job = c.scrape_jobs().unwrap().remove(0);
+    let o = job.oauth2.expect("oauth2");
+    assert_eq!(o.client_id, "id");
+    assert_eq!(o.scopes, ["a", "b"]);
+    assert_eq!(o.endpoint_params["audience"], "x");
+    assert_eq!(o.proxy_url, "http://proxy:3128");
+    let p = job.proxy.expect("proxy");
+    assert_eq!(p.uri.to_string(), "https://proxy:3128/");
+    assert_eq!(p.authorization.as_ref().unwrap(), "Basic dTpw");
+    assert_eq!(p.connect_headers["x-tenant"], "t");
+    assert!(!p.applies_to(&"https://a.internal/metrics".parse().unwrap()));
+    assert!(!p.applies_to(&"https://10.1.2.3:9100/metrics".parse().unwrap()));
+    assert!(p.applies_to(&"https://example.com/metrics".parse().unwrap()));
+    // Unknown oauth2 keys are refused like any other.
+    let e =
+        parse("scrape_configs: [{job_name: a, oauth2: {client_id: x, grant_typ: y}}]").unwrap_err();
+    assert!(e.contains("grant_typ"), "{e}");
+    // Kubernetes discovery has no oauth2: its HTTP client settings refuse the key.
+    let e = parse(
+        "scrape_configs: [{job_name: a, kubernetes_sd_configs: [{role: pod, oauth2: {client_id: x}}]}]",
+    )
+    .unwrap_err();
+    assert!(e.contains("oauth2"), "{e}");
 }

@@ -1,7 +1,9 @@
 //! Prometheus' HTTP client settings (`prometheus/common` `config.HTTPClientConfig`), the
 //! subset ferrocol implements: `basic_auth`, `authorization`, `bearer_token(_file)` and
 //! `tls_config`, plus `follow_redirects` and `enable_http2` (accepted, defaults `true`).
-//! `oauth2`, `proxy_*` and `http_headers` are not implemented and rejected as unknown fields.
+//! Scrape configs add `oauth2`, the `proxy_*` keys and `http_headers` themselves (see
+//! `config::scrape_config` and `scrape::{oauth2, proxy}`); in `kubernetes_sd_configs` those
+//! keys are refused as unknown fields.
 //!
 //! serde cannot combine `flatten` with `deny_unknown_fields`, yet Prometheus inlines these
 //! keys into `kubernetes_sd_configs` and `scrape_configs` entries. [`with_http_client_fields!`](crate::with_http_client_fields)

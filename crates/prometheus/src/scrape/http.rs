@@ -11,10 +11,10 @@ use http::header::{
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use super::connector::ScrapeConnector;
+use super::oauth2::TokenSource;
 use crate::config::{ScrapeJob, ScrapeProtocol, accept_header};
 use crate::discovery::http_client::HttpClientConfig;
 use crate::exposition::Format;
@@ -34,8 +34,10 @@ pub struct HttpScraper {
     headers: Vec<(HeaderName, Vec<String>, Vec<String>)>,
     body_size_limit: u64,
     fallback: ScrapeProtocol,
-    /// `Proxy-Authorization` for requests sent through `proxy_url` (from its user info).
-    proxy_authorization: Option<HeaderValue>,
+    /// Decides which requests carry the proxy's `Proxy-Authorization` (absolute-form ones).
+    connector: ScrapeConnector,
+    /// `oauth2`: the token every request carries.
+    oauth2: Option<TokenSource>,
 }
 
 /// Buffers reused between scrapes of one target.
@@ -59,7 +61,8 @@ impl Buffers {
     }
 }
 
-fn full_error(e: &dyn std::error::Error) -> String {
+/// An error with its chain of causes, each once.
+pub(crate) fn full_error(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {
@@ -97,33 +100,18 @@ impl HttpScraper {
     pub fn new(job: &ScrapeJob, user_agent: &str) -> Result<Self, String> {
         let http = job.http_client.clone();
         let tls = http.rustls_config()?;
-        let mut connector = HttpConnector::new();
-        connector.enforce_http(false);
-        connector.set_nodelay(true);
-        let builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls).clone())
-            .https_or_http();
-        let builder = match http.tls_config.server_name.as_str() {
-            "" => builder,
-            name => {
-                let name = rustls_pki_types::ServerName::try_from(name.to_string())
-                    .map_err(|e| format!("tls_config: invalid server_name {name:?}: {e}"))?;
-                builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
-            }
-        };
-        let https = if http.enable_http2 {
-            builder.enable_all_versions().wrap_connector(connector)
-        } else {
-            builder.enable_http1().wrap_connector(connector)
-        };
+        let connector = ScrapeConnector::new(
+            &tls,
+            &http.tls_config.server_name,
+            http.enable_http2,
+            job.proxy.clone(),
+        )?;
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(hyper_util::rt::TokioTimer::new())
             .timer(hyper_util::rt::TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .build(ScrapeConnector {
-                https,
-                proxy: job.proxy_url.clone(),
-            });
+            .build(connector.clone());
+        let oauth2 = job.oauth2.as_ref().map(TokenSource::new).transpose()?;
         let header = |v: &str, what: &str| {
             HeaderValue::from_str(v).map_err(|e| format!("invalid {what} header {v:?}: {e}"))
         };
@@ -154,11 +142,8 @@ impl HttpScraper {
             headers,
             body_size_limit: job.body_size_limit,
             fallback: job.fallback_scrape_protocol,
-            proxy_authorization: job
-                .proxy_url
-                .as_ref()
-                .and_then(proxy_authorization)
-                .transpose()?,
+            connector,
+            oauth2,
         })
     }
 
@@ -175,7 +160,12 @@ impl HttpScraper {
         }
     }
 
-    fn request(&self, uri: &Uri, timeout: Duration) -> Result<Request<Empty<Bytes>>, String> {
+    fn request(
+        &self,
+        uri: &Uri,
+        timeout: Duration,
+        oauth2: Option<&HeaderValue>,
+    ) -> Result<Request<Empty<Bytes>>, String> {
         let mut req = Request::builder()
             .method(Method::GET)
             .uri(uri.clone())
@@ -207,13 +197,13 @@ impl HttpScraper {
             HeaderName::from_static("x-prometheus-scrape-timeout-seconds"),
             HeaderValue::from_str(&format_seconds(secs)).map_err(|e| e.to_string())?,
         );
-        if let Some(auth) = &self.proxy_authorization
-            && uri.scheme_str() == Some("http")
-        {
+        if let Some(auth) = self.connector.absolute_form_proxy_auth(uri) {
             h.insert(http::header::PROXY_AUTHORIZATION, auth.clone());
         }
-        // Read for every request, so rotated tokens are picked up (as Prometheus does).
-        if let Some(auth) = self.http.authorization_header()? {
+        if let Some(token) = oauth2 {
+            h.insert(AUTHORIZATION, token.clone());
+        } else if let Some(auth) = self.http.authorization_header()? {
+            // Read for every request, so rotated tokens are picked up (as Prometheus does).
             h.insert(
                 AUTHORIZATION,
                 HeaderValue::from_str(&auth).map_err(|e| format!("invalid authorization: {e}"))?,
@@ -229,9 +219,18 @@ impl HttpScraper {
         buf: &mut Buffers,
     ) -> Result<Format, String> {
         let mut uri: Uri = url.parse().map_err(|e| format!("parse {url:?}: {e}"))?;
+        let token = match &self.oauth2 {
+            Some(source) => Some(
+                source
+                    .authorization(&self.user_agent)
+                    .await
+                    .map_err(|e| format!("Get {url:?}: {e}"))?,
+            ),
+            None => None,
+        };
         let mut redirects = 0;
         let resp = loop {
-            let req = self.request(&uri, timeout)?;
+            let req = self.request(&uri, timeout, token.as_ref())?;
             let resp = self
                 .client
                 .request(req)
@@ -309,18 +308,6 @@ impl HttpScraper {
         }
         format_for(content_type.as_deref(), self.fallback)
     }
-}
-
-/// `Basic` credentials from a proxy URL's user info (`http://user:pass@proxy:3128`).
-fn proxy_authorization(proxy: &Uri) -> Option<Result<HeaderValue, String>> {
-    use base64::Engine as _;
-    let authority = proxy.authority()?.as_str();
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(userinfo);
-    Some(
-        HeaderValue::from_str(&format!("Basic {encoded}"))
-            .map_err(|e| format!("invalid proxy_url credentials: {e}")),
-    )
 }
 
 /// Go's `strconv.FormatFloat(s, 'f', -1, 64)` for the values a timeout takes.

@@ -12,9 +12,12 @@ pub mod batch;
 mod connector;
 pub mod http;
 mod manager;
+pub mod oauth2;
 pub mod pool;
+pub mod proxy;
 mod scrape_loop;
 pub mod target;
+mod tunnel;
 
 #[cfg(test)]
 mod tests;
