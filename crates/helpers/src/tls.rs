@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rustls::client::ResolvesClientCert;
-use rustls::client::danger::{HandshakeSignatureValid};
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
@@ -735,7 +735,6 @@ impl ClientCertVerifier for ClientCaVerifier {
             .supported_schemes()
     }
 }
-
 
 #[cfg(test)]
 mod tests {
