@@ -2,7 +2,11 @@
 //!
 //! ADOT's own gates each remove an exporter ferrocol never shipped, so enabling one is always
 //! satisfied; they are accepted so that ADOT command lines keep working. The `awsxray` gates are
-//! upstream's beta gates, on by default, read by the exporter at start.
+//! upstream's beta gates, on by default, read by the exporter at start. The `prometheus`
+//! receiver's two gates are Beta here, on by default (= current upstream: no invented start
+//! times, `_created` is the start time); ADOT (collector v0.115) had
+//! `RemoveStartTimeAdjustment` off, which `-receiver.prometheusreceiver.RemoveStartTimeAdjustment`
+//! restores. The receiver reads both at start.
 
 use std::fmt::Write;
 
@@ -16,7 +20,7 @@ struct Gate {
     description: &'static str,
 }
 
-const GATES: [Gate; 5] = [
+const GATES: [Gate; 7] = [
     Gate {
         id: "adot.exporter.datadogexporter.deprecation",
         stage: "Alpha",
@@ -46,6 +50,18 @@ const GATES: [Gate; 5] = [
         stage: "Beta",
         enabled_by_default: true,
         description: "awsxray exporter: keep dots in annotation keys rather than turning them into underscores",
+    },
+    Gate {
+        id: "receiver.prometheusreceiver.RemoveStartTimeAdjustment",
+        stage: "Beta",
+        enabled_by_default: true,
+        description: "prometheus receiver: invent no start times; disable to set them from the first point of each series and its resets, as ADOT does",
+    },
+    Gate {
+        id: "receiver.prometheusreceiver.UseCreatedMetric",
+        stage: "Beta",
+        enabled_by_default: true,
+        description: "prometheus receiver: use the _created series as the start time of counters, histograms and summaries",
     },
 ];
 
@@ -136,5 +152,24 @@ mod tests {
         let state = |id: &str| gates.iter().find(|g| g.id == id).unwrap().enabled;
         assert!(!state("exporter.awsxray.skiptimestampvalidation"));
         assert!(state("exporter.xray.allowDot"));
+    }
+
+    #[test]
+    fn prometheus_receiver_gates_default_on_and_can_be_disabled() {
+        let remove = "receiver.prometheusreceiver.RemoveStartTimeAdjustment";
+        let created = "receiver.prometheusreceiver.UseCreatedMetric";
+        let gates = apply(&[]).unwrap();
+        let state = |id: &str| gates.iter().find(|g| g.id == id).unwrap().clone();
+        assert!(state(remove).enabled && state(remove).stage == "Beta");
+        assert!(state(created).enabled && state(created).stage == "Beta");
+        let gates = apply(&[format!("-{remove}")]).unwrap();
+        let state = |id: &str| gates.iter().find(|g| g.id == id).unwrap().enabled;
+        assert!(!state(remove));
+        assert!(state(created));
+        let gates = apply(&[format!("-{created},+{remove}")]).unwrap();
+        let state = |id: &str| gates.iter().find(|g| g.id == id).unwrap().enabled;
+        assert!(state(remove));
+        assert!(!state(created));
+        assert!(describe(Some(remove)).unwrap().contains("Stage: Beta"));
     }
 }

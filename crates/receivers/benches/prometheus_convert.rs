@@ -3,16 +3,22 @@
 //! untyped, one summary, like node_exporter 1.5) and a 100k-series scrape (counters, gauges and
 //! 10-bucket histograms with five labels).
 //!
+//! The `_start_time_adjuster` cases time the start-time adjuster alone (gate
+//! `RemoveStartTimeAdjustment` off) on the converted request, in its steady state: its cost per
+//! scrape on top of the conversion.
+//!
 //! `cargo bench -p receivers --bench prometheus_convert`
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prometheus::discovery::LabelSet;
 use prometheus::scrape::{MetricMetadata, MetricType, Sample, ScrapeBatch, TargetInfo};
 use receivers::prometheus::convert::{ConvertOptions, convert};
+use receivers::prometheus::start_time::{StartTimeAdjuster, gc_interval};
 
 const TS: i64 = 1_700_000_000_000;
 
@@ -204,6 +210,7 @@ fn bench(c: &mut Criterion) {
     let options = ConvertOptions {
         trim_metric_suffixes: false,
         scope_version: "0.1.0".into(),
+        ignore_created_metric: false,
     };
     let mut group = c.benchmark_group("prometheus_convert");
     for (name, batch) in [
@@ -213,6 +220,14 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(batch.samples.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| black_box(convert(black_box(&batch), &options)))
+        });
+        // The adjuster alone, in its steady state (every series known, the full lookup and
+        // comparison path on every point): its cost per scrape on top of the conversion.
+        let adjuster = StartTimeAdjuster::new(gc_interval(Duration::from_secs(15)), Instant::now());
+        let mut request = convert(&batch, &options).request;
+        adjuster.adjust(&mut request);
+        group.bench_function(format!("{name}_start_time_adjuster"), |b| {
+            b.iter(|| adjuster.adjust(black_box(&mut request)))
         });
     }
     group.finish();

@@ -6,7 +6,8 @@
 //! time every second (cheap, and unlike inotify it also works for files replaced through
 //! symlinks, as Kubernetes ConfigMap volumes do), and every file is re-read each
 //! `refresh_interval` regardless, as Prometheus does. A file that vanishes has its groups
-//! sent empty; a malformed file is logged and its previous groups are kept.
+//! sent empty; a malformed file is logged, counted ([`DiscoveryErrors`], mechanism `file`)
+//! and its previous groups are kept.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::static_config::address_target;
-use super::{Discoverer, LabelSet, TargetGroup, validate_label_set};
+use super::{Discoverer, DiscoveryErrors, LabelSet, TargetGroup, validate_label_set};
 use crate::duration::PromDuration;
 
 /// The label carrying the path of the file a target came from.
@@ -89,6 +90,7 @@ pub struct FileDiscoverer {
     patterns: Vec<String>,
     refresh_interval: Duration,
     poll_interval: Duration,
+    errors: DiscoveryErrors,
 }
 
 impl FileDiscoverer {
@@ -97,6 +99,7 @@ impl FileDiscoverer {
             patterns: config.files.clone(),
             refresh_interval: config.refresh_interval.as_duration(),
             poll_interval: DEFAULT_POLL_INTERVAL,
+            errors: DiscoveryErrors::default(),
         }
     }
 
@@ -122,7 +125,7 @@ impl Discoverer for FileDiscoverer {
                 if full {
                     last_full = Instant::now();
                 }
-                let changed = state.refresh(&self.patterns, full);
+                let changed = state.refresh(&self.patterns, full, &self.errors);
                 // The first update is sent even when empty: it tells the manager we synced.
                 if first || !changed.is_empty() {
                     first = false;
@@ -138,6 +141,10 @@ impl Discoverer for FileDiscoverer {
             }
         }
         .boxed()
+    }
+
+    fn report_errors_to(&mut self, errors: DiscoveryErrors) {
+        self.errors = errors;
     }
 }
 
@@ -156,7 +163,12 @@ struct FileEntry {
 impl FileState {
     /// Re-reads the files that changed (all of them when `full`) and returns the groups to
     /// send: those whose content changed, and empty groups for those that went away.
-    fn refresh(&mut self, patterns: &[String], full: bool) -> Vec<TargetGroup> {
+    fn refresh(
+        &mut self,
+        patterns: &[String],
+        full: bool,
+        errors: &DiscoveryErrors,
+    ) -> Vec<TargetGroup> {
         let mut out = Vec::new();
         let current = list_files(patterns);
         // Vanished files: every group they had is sent empty.
@@ -196,6 +208,9 @@ impl FileState {
                     entry.groups = groups;
                 }
                 Err(e) => {
+                    // A file is read once per change (and per full refresh), so a malformed
+                    // version counts once per read, as Prometheus' read-error counter.
+                    errors.report("file");
                     tracing::error!(path = %path.display(), error = %e, "Error reading file");
                 }
             }

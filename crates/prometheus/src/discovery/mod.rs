@@ -18,6 +18,7 @@
 //! configs through [`with_http_client_fields!`](crate::with_http_client_fields).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -53,13 +54,48 @@ pub struct TargetGroup {
 /// A running discovery mechanism.
 pub trait Discoverer: Send + 'static {
     /// Runs until `cancel` fires, sending updates on `updates`. Errors (an unreadable file, an
-    /// unreachable API server) are logged and retried by the discoverer itself; they never end
+    /// unreachable API server) are logged, reported to the [`DiscoveryErrors`] given to
+    /// [`Discoverer::report_errors_to`], and retried by the discoverer itself; they never end
     /// the run, as in Prometheus.
     fn run(
         self: Box<Self>,
         updates: mpsc::Sender<Vec<TargetGroup>>,
         cancel: CancellationToken,
     ) -> futures::future::BoxFuture<'static, ()>;
+
+    /// Where to count failed refreshes from now on. Mechanisms that cannot fail (static
+    /// configs) keep the default, which ignores it.
+    fn report_errors_to(&mut self, _errors: DiscoveryErrors) {}
+}
+
+/// Counts a discoverer's failed refreshes: a file that cannot be read or parsed, a failed
+/// LIST or WATCH (Prometheus' `prometheus_sd_file_read_errors_total` and
+/// `prometheus_sd_kubernetes_failures_total`). The owner of the scrape pool decides what a
+/// report does (the receiver turns it into a self-metric); the default does nothing, so the
+/// library needs no telemetry of its own.
+#[derive(Clone, Default)]
+pub struct DiscoveryErrors(Option<Arc<dyn Fn(&'static str) + Send + Sync>>);
+
+impl DiscoveryErrors {
+    /// Reports go to `sink`, with the mechanism (`file`, `kubernetes`) that failed.
+    pub fn new(sink: impl Fn(&'static str) + Send + Sync + 'static) -> Self {
+        DiscoveryErrors(Some(Arc::new(sink)))
+    }
+
+    /// One failed refresh of `mechanism`.
+    pub fn report(&self, mechanism: &'static str) {
+        if let Some(sink) = &self.0 {
+            sink(mechanism);
+        }
+    }
+}
+
+impl std::fmt::Debug for DiscoveryErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DiscoveryErrors")
+            .field(&self.0.is_some())
+            .finish()
+    }
 }
 
 /// Prometheus' `model.LabelName.IsValid` (legacy scheme): `[a-zA-Z_][a-zA-Z0-9_]*`.

@@ -10,6 +10,7 @@ use crate::config::{PromConfig, ScrapeJob};
 use super::append::AppendSettings;
 use super::batch::Appender;
 use super::http::HttpScraper;
+use super::pool::{NoObserver, ScrapeObserver};
 use super::scrape_loop::LoopContext;
 
 /// Options that do not come from the Prometheus config.
@@ -38,6 +39,7 @@ pub struct ScrapeManager {
     pools: Vec<Pool>,
     appender: Arc<dyn Appender>,
     offset_seed: u64,
+    observer: Arc<dyn ScrapeObserver>,
 }
 
 /// A manager started with [`ScrapeManager::start`].
@@ -117,7 +119,15 @@ impl ScrapeManager {
             pools,
             appender,
             offset_seed,
+            observer: Arc::new(NoObserver),
         })
+    }
+
+    /// Reports failed scrapes, target counts and discovery failures to `observer` (see
+    /// [`ScrapeObserver`]); without it nothing is reported.
+    pub fn with_observer(mut self, observer: Arc<dyn ScrapeObserver>) -> Self {
+        self.observer = observer;
+        self
     }
 
     /// The job names, in config order.
@@ -136,6 +146,7 @@ impl ScrapeManager {
                 forced_error: Arc::new(Mutex::new(None)),
                 shutdown: shutdown.clone(),
                 offset_seed: self.offset_seed,
+                observer: self.observer.job(&pool.job.job_name),
             };
             tasks.spawn(super::pool::run(pool.job, ctx));
         }

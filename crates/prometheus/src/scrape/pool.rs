@@ -9,10 +9,46 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ScrapeJob;
-use crate::discovery::{LabelSet, PopulatedTarget, TargetGroup, populate_labels};
+use crate::discovery::{DiscoveryErrors, LabelSet, PopulatedTarget, TargetGroup, populate_labels};
 
 use super::scrape_loop::{self, LoopContext};
 use super::target::ScrapeTarget;
+
+/// What the scrape pools report about themselves, for the owner's self-metrics (the receiver's
+/// `otelcol_receiver_prometheus_*`). The library only reports events; it keeps no telemetry of
+/// its own, so it does not depend on a metrics registry.
+pub trait ScrapeObserver: Send + Sync + 'static {
+    /// The observer of one job, asked once when the job's pool starts and kept while it runs
+    /// (so that per-event calls need no lookup).
+    fn job(&self, job: &str) -> Arc<dyn JobObserver>;
+}
+
+/// What one job's pool reports.
+pub trait JobObserver: Send + Sync + 'static {
+    /// A scrape ended with `up` 0: the fetch failed, a limit was exceeded, the body did not
+    /// parse, or the pool is over its `target_limit`.
+    fn scrape_failed(&self);
+    /// The pool now runs `active` targets (after relabelling and deduplication).
+    fn active_targets(&self, active: usize);
+    /// One of the job's discoverers failed a refresh (`mechanism`: `file`, `kubernetes`).
+    fn discovery_failed(&self, mechanism: &'static str);
+}
+
+/// Reports nothing: the default when the owner does not observe.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoObserver;
+
+impl ScrapeObserver for NoObserver {
+    fn job(&self, _job: &str) -> Arc<dyn JobObserver> {
+        Arc::new(NoObserver)
+    }
+}
+
+impl JobObserver for NoObserver {
+    fn scrape_failed(&self) {}
+    fn active_targets(&self, _active: usize) {}
+    fn discovery_failed(&self, _mechanism: &'static str) {}
+}
 
 /// The targets a set of groups yields after relabelling: deduplicated by their labels (two
 /// discovered targets that relabel to the same labels are scraped once), plus how many were
@@ -64,7 +100,11 @@ struct RunningLoop {
 pub(crate) async fn run(job: Arc<ScrapeJob>, ctx: LoopContext) {
     let (tx, mut rx) = mpsc::channel::<(usize, Vec<TargetGroup>)>(16);
     let mut tasks = JoinSet::new();
-    for (index, discoverer) in job.discoverers().into_iter().enumerate() {
+    for (index, mut discoverer) in job.discoverers().into_iter().enumerate() {
+        let observer = ctx.observer.clone();
+        discoverer.report_errors_to(DiscoveryErrors::new(move |mechanism| {
+            observer.discovery_failed(mechanism)
+        }));
         let (dtx, mut drx) = mpsc::channel::<Vec<TargetGroup>>(4);
         tasks.spawn(discoverer.run(dtx, ctx.shutdown.child_token()));
         let tx = tx.clone();
@@ -149,10 +189,164 @@ fn sync(
         loop_tasks.spawn(scrape_loop::run(target, ctx.clone(), stop.clone()));
         loops.insert(labels, RunningLoop { stop });
     }
+    ctx.observer.active_targets(loops.len());
     tracing::debug!(
         scrape_pool = %job.job_name,
         active = loops.len(),
         dropped,
         "Synced targets"
     );
+}
+
+#[cfg(test)]
+mod observer_tests {
+    //! What a pool reports to its [`ScrapeObserver`]: every failed scrape (refused connection,
+    //! `target_limit`), its target count, and failed discovery refreshes.
+
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use futures::FutureExt as _;
+    use futures::future::BoxFuture;
+
+    use super::*;
+    use crate::config::PromConfig;
+    use crate::scrape::{Appender, ScrapeBatch, ScrapeManager};
+
+    #[derive(Default, Debug, Clone, PartialEq)]
+    struct Seen {
+        failed: u64,
+        targets: Option<usize>,
+        sd_errors: Vec<&'static str>,
+    }
+
+    #[derive(Default)]
+    struct Recorder {
+        jobs: Mutex<HashMap<String, Seen>>,
+        notify: tokio::sync::Notify,
+    }
+
+    struct JobRecorder {
+        job: String,
+        recorder: Arc<Recorder>,
+    }
+
+    impl JobRecorder {
+        fn update(&self, f: impl FnOnce(&mut Seen)) {
+            f(self
+                .recorder
+                .jobs
+                .lock()
+                .unwrap()
+                .entry(self.job.clone())
+                .or_default());
+            self.recorder.notify.notify_waiters();
+        }
+    }
+
+    impl JobObserver for JobRecorder {
+        fn scrape_failed(&self) {
+            self.update(|s| s.failed += 1);
+        }
+        fn active_targets(&self, active: usize) {
+            self.update(|s| s.targets = Some(active));
+        }
+        fn discovery_failed(&self, mechanism: &'static str) {
+            self.update(|s| s.sd_errors.push(mechanism));
+        }
+    }
+
+    struct Shared(Arc<Recorder>);
+
+    impl ScrapeObserver for Shared {
+        fn job(&self, job: &str) -> Arc<dyn JobObserver> {
+            Arc::new(JobRecorder {
+                job: job.to_string(),
+                recorder: self.0.clone(),
+            })
+        }
+    }
+
+    impl Recorder {
+        async fn wait_for(&self, what: &str, pred: impl Fn(&HashMap<String, Seen>) -> bool) {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let notified = self.notify.notified();
+                if pred(&self.jobs.lock().unwrap()) {
+                    return;
+                }
+                tokio::select! {
+                    _ = notified => {}
+                    _ = tokio::time::sleep_until(deadline) => {
+                        panic!("timed out waiting for {what}: {:?}", self.jobs.lock().unwrap())
+                    }
+                }
+            }
+        }
+    }
+
+    struct Discard;
+
+    impl Appender for Discard {
+        fn append(&self, _batch: ScrapeBatch) -> BoxFuture<'_, Result<(), String>> {
+            async { Ok(()) }.boxed()
+        }
+    }
+
+    /// A loopback port nothing listens on.
+    fn refused_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn failed_scrapes_target_counts_and_discovery_errors_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.yml");
+        std::fs::write(&bad, "- targets: ['127.0.0.1:1'\n  labels: {").unwrap();
+        let down = refused_port();
+        let yaml = format!(
+            "scrape_configs:\n\
+             - job_name: down\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  static_configs: [{{targets: ['127.0.0.1:{down}']}}]\n  file_sd_configs: [{{files: ['{}']}}]\n\
+             - job_name: limited\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  target_limit: 1\n  static_configs: [{{targets: ['127.0.0.1:{down}', 'localhost:{down}']}}]\n\
+             - job_name: quiet\n  scrape_interval: 1h\n  static_configs: [{{targets: ['127.0.0.1:{down}']}}]\n",
+            bad.display()
+        );
+        let node = confmap::parse_yaml(&yaml).unwrap().unwrap();
+        let config: PromConfig = confmap::decode(&node).unwrap();
+        config.validate().unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let running = ScrapeManager::new(&config, Arc::new(Discard))
+            .unwrap()
+            .with_observer(Arc::new(Shared(recorder.clone())))
+            .start();
+        recorder
+            .wait_for("failed scrapes of both jobs", |jobs| {
+                let failed = |j: &str| jobs.get(j).map_or(0, |s| s.failed);
+                failed("down") >= 2 && failed("limited") >= 2
+            })
+            .await;
+        running.shutdown().await;
+        let jobs = recorder.jobs.lock().unwrap().clone();
+        let down = &jobs["down"];
+        assert_eq!(down.targets, Some(1), "the malformed file adds no target");
+        assert_eq!(
+            down.sd_errors,
+            ["file"],
+            "a malformed file counts once per read, not once per poll"
+        );
+        // Over target_limit, the pool still runs both targets; both fail every scrape.
+        assert_eq!(jobs["limited"].targets, Some(2));
+        assert!(jobs["limited"].sd_errors.is_empty());
+        // A target whose first scrape has not come yet has failed nothing.
+        assert_eq!(
+            jobs["quiet"],
+            Seen {
+                failed: 0,
+                targets: Some(1),
+                sd_errors: Vec::new()
+            }
+        );
+    }
 }

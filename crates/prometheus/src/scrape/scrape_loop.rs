@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::append::{AppendSettings, ScrapeInput, SeriesState};
 use super::batch::Appender;
 use super::http::{Buffers, HttpScraper};
+use super::pool::JobObserver;
 use super::target::ScrapeTarget;
 
 /// Everything a loop shares with its pool.
@@ -23,6 +24,8 @@ pub(crate) struct LoopContext {
     /// The whole manager stops (no staleness markers).
     pub shutdown: CancellationToken,
     pub offset_seed: u64,
+    /// Told about every failed scrape and the pool's target count.
+    pub observer: Arc<dyn JobObserver>,
 }
 
 fn now_since_epoch() -> Duration {
@@ -93,6 +96,7 @@ pub(crate) async fn run(target: ScrapeTarget, ctx: LoopContext, stop: Cancellati
                 started.elapsed().as_secs_f64()
             });
         if let Some(err) = fetch_error.as_ref().or(report.error.as_ref()) {
+            ctx.observer.scrape_failed();
             tracing::warn!(
                 scrape_pool = %target.info.job,
                 target = %target.info.url,

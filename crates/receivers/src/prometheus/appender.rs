@@ -12,6 +12,7 @@ use telemetry::obs::ReceiverObs;
 use telemetry::ratelimit::DropLog;
 
 use super::convert::{self, ConvertOptions};
+use super::start_time::StartTimeAdjuster;
 
 /// The receiver's appender: one per receiver, shared by all its scrape loops.
 pub struct PipelineAppender {
@@ -22,6 +23,8 @@ pub struct PipelineAppender {
     dropped: Counter,
     drop_log: DropLog,
     refuse_log: DropLog,
+    /// Invents start times when the `RemoveStartTimeAdjustment` gate is off.
+    adjuster: Option<StartTimeAdjuster>,
 }
 
 impl PipelineAppender {
@@ -44,11 +47,21 @@ impl PipelineAppender {
             ),
             drop_log: DropLog::default(),
             refuse_log: DropLog::default(),
+            adjuster: None,
         }
     }
 
+    /// Runs every converted scrape through `adjuster` before handing it on.
+    pub fn with_start_time_adjuster(mut self, adjuster: StartTimeAdjuster) -> Self {
+        self.adjuster = Some(adjuster);
+        self
+    }
+
     async fn deliver(&self, batch: ScrapeBatch) -> Result<(), String> {
-        let converted = convert::convert(&batch, &self.options);
+        let mut converted = convert::convert(&batch, &self.options);
+        if let Some(adjuster) = &self.adjuster {
+            adjuster.adjust(&mut converted.request);
+        }
         let dropped = converted.drops.total();
         if dropped > 0 {
             self.dropped.add(dropped as u64);

@@ -2,11 +2,21 @@
 //! every scrape converted to OTLP metrics (`reference/prometheus.md`).
 //!
 //! Layout: [`config`] (upstream keys, refusals), [`convert`] (one scrape → one OTLP request),
-//! [`appender`] (the scrape manager's sink: convert, hand on, count).
+//! [`start_time`] (the optional start-time adjuster), [`appender`] (the scrape manager's sink:
+//! convert, adjust, hand on, count), [`observer`] (failed scrapes, discovery errors and target
+//! counts as self-metrics).
+//!
+//! Two of upstream's feature gates are read at start:
+//! * [`GATE_REMOVE_START_TIME_ADJUSTMENT`] (on by default, as in current upstream): no start
+//!   times are invented. Off, as in ADOT (collector v0.115), the [`start_time`] adjuster runs.
+//! * [`GATE_USE_CREATED_METRIC`] (on by default): `_created` gives the start time. Off, it is
+//!   not used (and the adjuster, if on, decides).
 
 pub mod appender;
 pub mod config;
 pub mod convert;
+pub mod observer;
+pub mod start_time;
 
 #[cfg(test)]
 mod tests;
@@ -26,6 +36,49 @@ pub use config::PrometheusReceiverConfig;
 
 use appender::PipelineAppender;
 use convert::ConvertOptions;
+use observer::ReceiverObserver;
+use start_time::StartTimeAdjuster;
+
+/// On (the default): no invented start times. Off: the [`start_time`] adjuster runs.
+pub const GATE_REMOVE_START_TIME_ADJUSTMENT: &str =
+    "receiver.prometheusreceiver.RemoveStartTimeAdjustment";
+/// On (the default): `_created` samples give the start time. Off: they do not.
+pub const GATE_USE_CREATED_METRIC: &str = "receiver.prometheusreceiver.UseCreatedMetric";
+
+/// What the feature gates decide for a receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartTimeGates {
+    pub adjust_start_times: bool,
+    pub use_created_metric: bool,
+}
+
+impl Default for StartTimeGates {
+    /// Both gates at their defaults (enabled).
+    fn default() -> Self {
+        StartTimeGates {
+            adjust_start_times: false,
+            use_created_metric: true,
+        }
+    }
+}
+
+impl StartTimeGates {
+    /// From the service's gates; a gate the binary did not register keeps its default.
+    pub fn from_host(host: &Host) -> Self {
+        let graph = host.graph_description();
+        let enabled = |id: &str| {
+            graph
+                .feature_gates
+                .iter()
+                .find(|g| g.id == id)
+                .is_none_or(|g| g.enabled)
+        };
+        StartTimeGates {
+            adjust_start_times: !enabled(GATE_REMOVE_START_TIME_ADJUSTMENT),
+            use_created_metric: enabled(GATE_USE_CREATED_METRIC),
+        }
+    }
+}
 
 /// Makes `prometheus` receivers.
 #[derive(Debug, Default)]
@@ -77,7 +130,7 @@ pub struct PrometheusReceiver {
 }
 
 impl PrometheusReceiver {
-    fn manager(&self) -> Result<ScrapeManager, String> {
+    fn manager(&self, gates: StartTimeGates) -> Result<ScrapeManager, String> {
         let prom = self
             .config
             .config
@@ -86,27 +139,44 @@ impl PrometheusReceiver {
         // Upstream checks these files when validating; we check them when starting, so that a
         // config naming a Kubernetes service-account token validates on a workstation.
         prom.check_files()?;
+        let jobs = prom.scrape_jobs()?;
         let options = ConvertOptions {
             trim_metric_suffixes: self.config.trim_metric_suffixes,
             scope_version: self.version.to_string(),
+            ignore_created_metric: !gates.use_created_metric,
         };
-        let appender = Arc::new(PipelineAppender::new(&self.id, options, self.next.clone()));
-        ScrapeManager::with_options(
-            prom,
-            appender,
+        let mut appender = PipelineAppender::new(&self.id, options, self.next.clone());
+        if gates.adjust_start_times {
+            let largest_interval = jobs
+                .iter()
+                .map(|j| j.scrape_interval.as_duration())
+                .max()
+                .unwrap_or_default();
+            appender = appender.with_start_time_adjuster(StartTimeAdjuster::new(
+                start_time::gc_interval(largest_interval),
+                Instant::now(),
+            ));
+        }
+        let manager = ScrapeManager::from_jobs(
+            jobs,
+            Arc::new(appender),
             ScrapeOptions {
                 user_agent: format!("ferrocol/{}", self.version),
             },
-        )
+        )?;
+        Ok(manager.with_observer(Arc::new(ReceiverObserver::new(&self.id))))
     }
 }
 
 impl Component for PrometheusReceiver {
-    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
-            let manager = self.manager().map_err(StartError)?;
+            let gates = StartTimeGates::from_host(host);
+            let manager = self.manager(gates).map_err(StartError)?;
             tracing::info!(
                 receiver = %self.id, jobs = ?manager.job_names(),
+                adjust_start_times = gates.adjust_start_times,
+                use_created_metric = gates.use_created_metric,
                 "Starting the Prometheus scrape manager"
             );
             let running = manager.start();

@@ -212,3 +212,40 @@ async fn first_update_is_sent_even_with_no_files() {
     assert_eq!(next(&mut rx).await, vec![]);
     cancel.cancel();
 }
+
+#[test]
+fn each_failed_read_is_reported_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.yml");
+    let bad = dir.path().join("bad.yml");
+    write(&good, "- targets: ['a:1']\n");
+    write(&bad, "- targets: ['b:1'\n");
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let errors = DiscoveryErrors::new(move |mechanism| {
+        assert_eq!(mechanism, "file");
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+    let patterns = vec![dir.path().join("*.yml").to_string_lossy().into_owned()];
+    let mut state = FileState::default();
+    let groups = state.refresh(&patterns, true, &errors);
+    assert_eq!(groups.len(), 1, "the good file's group");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // Unchanged files are not read again between full refreshes: no new error.
+    state.refresh(&patterns, false, &errors);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // A full refresh reads (and fails) again, as does a changed, still malformed file.
+    state.refresh(&patterns, true, &errors);
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    write(&bad, "- targets: ['b:1', 'c:1'\n");
+    state.refresh(&patterns, false, &errors);
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    // Fixed: its group arrives and nothing more is counted.
+    write(&bad, "- targets: ['b:1']\n");
+    let groups = state.refresh(&patterns, false, &errors);
+    assert_eq!(groups.len(), 1);
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+}

@@ -12,7 +12,7 @@ use super::objects::{EndpointSlice, Endpoints, Ingress, KubeObject, Node, Pod, S
 use super::targets::{self, Stores};
 use super::watch::{Backoff, Event, Resource, reflect};
 use super::{KubernetesSdConfig, Role};
-use crate::discovery::{Discoverer, TargetGroup};
+use crate::discovery::{Discoverer, DiscoveryErrors, TargetGroup};
 
 /// A change from one reflector, tagged with the reflector's index and namespace scope.
 enum Change {
@@ -66,6 +66,8 @@ pub struct KubernetesDiscoverer {
     selectors: BTreeMap<Role, (String, String)>,
     attach_node: bool,
     backoff: Backoff,
+    /// Every failed LIST or WATCH is reported here (mechanism `kubernetes`).
+    errors: DiscoveryErrors,
 }
 
 impl KubernetesDiscoverer {
@@ -89,6 +91,7 @@ impl KubernetesDiscoverer {
                 .collect(),
             attach_node: cfg.attach_metadata.node,
             backoff: Backoff::default(),
+            errors: DiscoveryErrors::default(),
         }
     }
 
@@ -140,7 +143,13 @@ impl KubernetesDiscoverer {
                 };
                 let index = count;
                 count += 1;
-                let args = (self.client.clone(), resource, cancel.clone(), self.backoff);
+                let args = (
+                    self.client.clone(),
+                    resource,
+                    cancel.clone(),
+                    self.backoff,
+                    self.errors.clone(),
+                );
                 let out = tx.clone();
                 match kind {
                     Kind::Pod => spawn(args, out, index, scope, Change::Pod),
@@ -156,16 +165,26 @@ impl KubernetesDiscoverer {
     }
 }
 
+/// What one reflector needs: the client, what to watch, when to stop, how to retry, and where
+/// to count its failures.
+type Reflector = (
+    ApiClient,
+    Resource,
+    CancellationToken,
+    Backoff,
+    DiscoveryErrors,
+);
+
 /// Runs one reflector, forwarding its events tagged.
 fn spawn<T: KubeObject>(
-    (client, resource, cancel, backoff): (ApiClient, Resource, CancellationToken, Backoff),
+    (client, resource, cancel, backoff, errors): Reflector,
     out: mpsc::Sender<Tagged>,
     reflector: usize,
     scope: Option<String>,
     wrap: fn(Event<T>) -> Change,
 ) {
     let (tx, mut rx) = mpsc::channel::<Event<T>>(64);
-    tokio::spawn(reflect(client, resource, tx, cancel, backoff));
+    tokio::spawn(reflect(client, resource, tx, cancel, backoff, errors));
     tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
             let tagged = Tagged {
@@ -248,6 +267,10 @@ impl Discoverer for KubernetesDiscoverer {
             }
         }
         .boxed()
+    }
+
+    fn report_errors_to(&mut self, errors: DiscoveryErrors) {
+        self.errors = errors;
     }
 }
 
@@ -446,4 +469,131 @@ fn slices_referencing(slices: &BTreeMap<String, EndpointSlice>, pod_key: &str) -
         })
         .map(|(k, _)| k.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod error_tests {
+    //! Failed LISTs and WATCHes are reported to [`DiscoveryErrors`], against a loopback server
+    //! that answers LIST and fails every WATCH, and against a port nothing listens on.
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+    use crate::discovery::kubernetes::{Backoff, KubernetesSdConfig};
+
+    fn discoverer(base: &str) -> KubernetesDiscoverer {
+        let yaml = format!("role: pod\napi_server: '{base}'\n");
+        let node = confmap::parse_yaml(&yaml).unwrap().unwrap();
+        let cfg: KubernetesSdConfig = confmap::decode(&node).unwrap();
+        KubernetesDiscoverer::from_config(&cfg)
+            .unwrap()
+            .with_backoff(Backoff {
+                initial: Duration::from_millis(10),
+                max: Duration::from_millis(40),
+            })
+    }
+
+    /// Runs `d` until `errors` reports reached `n`, returning the mechanisms reported and
+    /// the updates sent.
+    async fn run_until_errors(
+        mut d: KubernetesDiscoverer,
+        n: usize,
+    ) -> (Vec<&'static str>, Vec<Vec<TargetGroup>>) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let (s, nt) = (seen.clone(), notify.clone());
+        d.report_errors_to(DiscoveryErrors::new(move |m| {
+            s.lock().unwrap().push(m);
+            nt.notify_waiters();
+        }));
+        let (tx, mut rx) = mpsc::channel(16);
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(Box::new(d).run(tx, cancel.clone()));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let notified = notify.notified();
+            if seen.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(deadline) => panic!("fewer than {n} errors reported"),
+            }
+        }
+        cancel.cancel();
+        task.await.unwrap();
+        let mut updates = Vec::new();
+        while let Ok(u) = rx.try_recv() {
+            updates.push(u);
+        }
+        let seen = seen.lock().unwrap().clone();
+        (seen, updates)
+    }
+
+    #[tokio::test]
+    async fn failed_watches_are_reported() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let lists = Arc::new(AtomicUsize::new(0));
+        let l = lists.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let lists = l.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let request = String::from_utf8_lossy(&head);
+                    let (status, body) = if request.contains("watch=true") {
+                        ("500 Internal Server Error", "etcd unavailable".to_string())
+                    } else {
+                        lists.fetch_add(1, Ordering::SeqCst);
+                        (
+                            "200 OK",
+                            r#"{"metadata":{"resourceVersion":"5"},"items":[]}"#.to_string(),
+                        )
+                    };
+                    let reply = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        let (seen, updates) = run_until_errors(discoverer(&base), 3).await;
+        server.abort();
+        assert!(seen.iter().all(|m| *m == "kubernetes"), "{seen:?}");
+        assert_eq!(
+            lists.load(Ordering::SeqCst),
+            1,
+            "a failed WATCH resumes watching, it does not relist"
+        );
+        assert_eq!(updates, [Vec::<TargetGroup>::new()], "the LIST synced");
+    }
+
+    #[tokio::test]
+    async fn failed_lists_are_reported() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (seen, updates) =
+            run_until_errors(discoverer(&format!("http://127.0.0.1:{port}")), 2).await;
+        assert!(seen.iter().all(|m| *m == "kubernetes"), "{seen:?}");
+        assert!(updates.is_empty(), "nothing is sent before a LIST succeeds");
+    }
 }

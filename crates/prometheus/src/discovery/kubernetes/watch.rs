@@ -153,6 +153,7 @@ pub async fn reflect<T: KubeObject>(
     tx: mpsc::Sender<Event<T>>,
     cancel: CancellationToken,
     backoff: Backoff,
+    errors: crate::discovery::DiscoveryErrors,
 ) {
     let mut delay = backoff.initial;
     let what = resource.path();
@@ -162,6 +163,7 @@ pub async fn reflect<T: KubeObject>(
             r = list::<T>(&client, &resource) => match r {
                 Ok(v) => v,
                 Err(e) => {
+                    errors.report("kubernetes");
                     tracing::warn!(resource = %what, error = %e, "Kubernetes LIST failed; retrying");
                     if !sleep(&cancel, &mut delay, backoff).await {
                         return;
@@ -183,6 +185,7 @@ pub async fn reflect<T: KubeObject>(
                     continue 'relist;
                 }
                 WatchEnd::Failed(e) => {
+                    errors.report("kubernetes");
                     tracing::warn!(resource = %what, error = %e, "Kubernetes WATCH failed; retrying");
                     if !sleep(&cancel, &mut delay, backoff).await {
                         return;

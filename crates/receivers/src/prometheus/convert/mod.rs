@@ -7,9 +7,10 @@
 //!   without `__name__`, `job`, `instance`, `__scheme__`, `__metrics_path__`, `otel_scope_*`
 //!   and `le`/`quantile`. Everything keeps the order of first appearance, so output is
 //!   reproducible (upstream iterates Go maps).
-//! * Start times come only from `_created` samples: current upstream invents none
+//! * Start times come only from `_created` samples (unless
+//!   [`ConvertOptions::ignore_created_metric`]): current upstream invents none
 //!   (`RemoveStartTimeAdjustment` is stable) and leaves the rest to the `metricstarttime`
-//!   processor.
+//!   processor, or to [`super::start_time`] when that gate is off.
 //! * Samples that cannot become points are dropped, counted by reason in [`Drops`] and logged
 //!   at debug level by the caller; nothing here fails a whole scrape.
 //! * `global.external_labels` are already on the samples: the scrape loop adds them.
@@ -61,6 +62,9 @@ pub struct ConvertOptions {
     pub trim_metric_suffixes: bool,
     /// The version of the default scope (the collector's version).
     pub scope_version: String,
+    /// `_created` samples are consumed but give no start time: the gate
+    /// `receiver.prometheusreceiver.UseCreatedMetric` is off.
+    pub ignore_created_metric: bool,
 }
 
 /// Samples that did not become points, by reason.
@@ -421,7 +425,11 @@ impl<'b> Builder<'b> {
             Role::Value => group.value = value,
             Role::Sum => group.sum = Some(value),
             Role::Count => group.count = Some(value),
-            Role::Created => group.created = value,
+            Role::Created => {
+                if !self.options.ignore_created_metric {
+                    group.created = value;
+                }
+            }
             Role::Bound(b) => group.bounds.push((b, value)),
         }
         if let Some(e) = exemplar {

@@ -160,3 +160,25 @@ receivers:
     ));
     assert_eq!(labels.get("__address__"), "10.0.0.1:9100");
 }
+
+#[test]
+fn keep_dropped_targets_is_accepted_and_must_be_a_non_negative_integer() {
+    // Accepted in a job and in `global` (the job's own value wins); it has no effect, as
+    // ferrocol has no targets API that would list dropped targets.
+    let c = decode(
+        "config:\n  global: {keep_dropped_targets: 7}\n  scrape_configs:\n    - job_name: a\n      keep_dropped_targets: 100\n      static_configs: [{targets: ['127.0.0.1:1']}]\n    - job_name: b\n      static_configs: [{targets: ['127.0.0.1:1']}]\n",
+    )
+    .unwrap();
+    let jobs = c.config.as_ref().unwrap().scrape_jobs().unwrap();
+    assert_eq!(jobs[0].keep_dropped_targets, 100);
+    assert_eq!(jobs[1].keep_dropped_targets, 7);
+    // Prometheus' field is a `uint`: negative numbers, strings and booleans are refused.
+    // (A fraction is truncated, as Go's yaml.v2 does for unsigned fields.)
+    for bad in ["-1", "many", "true"] {
+        let err = decode(&format!(
+            "config:\n  scrape_configs:\n    - job_name: a\n      keep_dropped_targets: {bad}\n      static_configs: [{{targets: ['127.0.0.1:1']}}]\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("keep_dropped_targets"), "{bad}: {err}");
+    }
+}

@@ -114,6 +114,7 @@ fn options() -> ConvertOptions {
     ConvertOptions {
         trim_metric_suffixes: false,
         scope_version: "9.9.9".into(),
+        ignore_created_metric: false,
     }
 }
 
@@ -558,6 +559,38 @@ fn created_sets_the_start_time() {
     assert_eq!(metric(&c, "lat").unit, "s");
     let s = &summary_points(metric(&c, "rpc"))[0];
     assert_eq!(s.start_time_unix_nano, 1_699_999_600_000_000_000);
+}
+
+#[test]
+fn created_gives_no_start_when_use_created_metric_is_off() {
+    // Gate receiver.prometheusreceiver.UseCreatedMetric off: `_created` is still part of its
+    // family (no point of its own), but the start time stays unset.
+    let batch = BatchBuilder::new()
+        .meta("req", MetricType::Counter, "Requests", "")
+        .sample("req_total", &[("path", "/a")], 10.0)
+        .sample("req_created", &[("path", "/a")], 1_699_999_000.25)
+        .meta("lat", MetricType::Histogram, "", "seconds")
+        .sample("lat_bucket", &[("le", "+Inf")], 2.0)
+        .sample("lat_count", &[], 2.0)
+        .sample("lat_created", &[], 1_699_999_500.0)
+        .build();
+    let c = convert(
+        &batch,
+        &ConvertOptions {
+            ignore_created_metric: true,
+            ..options()
+        },
+    );
+    assert_eq!(names(&c), ["req_total", "lat"]);
+    let (points, _) = sum(metric(&c, "req_total"));
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].start_time_unix_nano, 0);
+    assert_eq!(value(&points[0]), 10.0);
+    assert_eq!(
+        histogram_points(metric(&c, "lat"))[0].start_time_unix_nano,
+        0
+    );
+    assert_eq!(c.drops.total(), 0, "a consumed _created is not a drop");
 }
 
 #[test]

@@ -1,3 +1,5 @@
 mod appender;
 mod config;
 mod convert;
+mod observer;
+mod start_time;
