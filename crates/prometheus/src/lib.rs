@@ -6,6 +6,7 @@
 //! * [`discovery`]: service discovery (the [`discovery::Discoverer`] interface).
 //! * [`duration`]: Prometheus' duration syntax.
 //! * [`naming`]: OTLP → Prometheus metric and label names (units, `_total`, `_ratio`).
+//! * [`prehashed`]: maps keyed by label-set hashes.
 //! * [`remote`]: remote write 1.0 (`prompb` messages, snappy block bodies, size-bounded batches).
 //! * [`scrape`]: the scrape manager and the [`scrape::ScrapeBatch`] each scrape produces.
 
@@ -14,6 +15,7 @@ pub mod discovery;
 pub mod duration;
 pub mod exposition;
 pub mod naming;
+pub mod prehashed;
 pub mod relabel;
 pub mod remote;
 pub mod scrape;

@@ -83,25 +83,7 @@ struct Series {
     tracked: bool,
 }
 
-/// The series map's keys already are hashes of the labels: use them as they are.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-type SeriesMap = HashMap<u64, Series, std::hash::BuildHasherDefault<KeyHasher>>;
+type SeriesMap = crate::prehashed::PrehashedMap<Series>;
 
 /// Per-target memory between scrapes.
 #[derive(Default)]
