@@ -76,7 +76,7 @@ pub struct AppendReport {
 }
 
 struct Series {
-    labels: Vec<(String, String)>,
+    labels: PackedLabels,
     /// The generation (scrape number) that last contained the series.
     seen: u64,
     /// Whether its disappearance gets a staleness marker.
@@ -84,6 +84,44 @@ struct Series {
 }
 
 type SeriesMap = crate::prehashed::PrehashedMap<Series>;
+
+/// A series' labels in one allocation: length-prefixed names and values. The staleness tracker
+/// keeps one per series between scrapes and reads it back only when the series goes stale, so
+/// it stores them in one allocation instead of two per label plus the vector: for typical
+/// series well under half the memory of a `Vec<(String, String)>`.
+struct PackedLabels(Box<[u8]>);
+
+impl PackedLabels {
+    fn pack(labels: &[(String, String)]) -> Self {
+        let size = labels.iter().map(|(n, v)| 8 + n.len() + v.len()).sum();
+        let mut out = Vec::with_capacity(size);
+        for (n, v) in labels {
+            for part in [n, v] {
+                out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+                out.extend_from_slice(part.as_bytes());
+            }
+        }
+        PackedLabels(out.into_boxed_slice())
+    }
+
+    fn unpack(&self) -> Vec<(String, String)> {
+        let mut labels = Vec::new();
+        let mut rest: &[u8] = &self.0;
+        // Packed from `String`s, so every part is whole and valid UTF-8; the lossy decoding
+        // only keeps this free of a panic path.
+        let mut next = |rest: &mut &[u8]| -> Option<String> {
+            let (len, tail) = rest.split_first_chunk::<4>()?;
+            let len = u32::from_le_bytes(*len) as usize;
+            let part = tail.get(..len)?;
+            *rest = &tail[len..];
+            Some(String::from_utf8_lossy(part).into_owned())
+        };
+        while let (Some(n), Some(v)) = (next(&mut rest), next(&mut rest)) {
+            labels.push((n, v));
+        }
+        labels
+    }
+}
 
 /// Per-target memory between scrapes.
 #[derive(Default)]
@@ -211,7 +249,7 @@ impl SeriesState {
             report.series_added = 0;
             self.generation += 1;
         }
-        self.mark_stale(timestamp_ms, &mut batch, &mut report);
+        self.mark_stale(settings, timestamp_ms, &mut batch, &mut report);
         let up = if failed { 0.0 } else { 1.0 };
         let mut values = vec![
             up,
@@ -251,7 +289,7 @@ impl SeriesState {
         };
         let mut report = AppendReport::default();
         self.generation += 1;
-        self.mark_stale(timestamp_ms, &mut batch, &mut report);
+        self.mark_stale(settings, timestamp_ms, &mut batch, &mut report);
         if self.reported {
             let n = if settings.extra_scrape_metrics { 8 } else { 5 };
             let stale = vec![f64::from_bits(STALE_NAN_BITS); n];
@@ -314,7 +352,7 @@ impl SeriesState {
                     self.series.insert(
                         hash,
                         Series {
-                            labels: labels.clone(),
+                            labels: PackedLabels::pack(&labels),
                             seen: self.generation,
                             tracked,
                         },
@@ -428,29 +466,32 @@ impl SeriesState {
         Ok(Some(labels))
     }
 
-    /// Staleness markers for tracked series not seen in the current generation.
+    /// Staleness markers for tracked series not seen in the current generation, with the
+    /// external labels their samples carried.
     fn mark_stale(
         &mut self,
+        settings: &AppendSettings,
         timestamp_ms: i64,
         batch: &mut ScrapeBatch,
         report: &mut AppendReport,
     ) {
         let generation = self.generation;
         let stale = f64::from_bits(STALE_NAN_BITS);
-        let mut gone: Vec<(u64, Vec<(String, String)>)> = Vec::new();
-        self.series.retain(|hash, s| {
+        let mut gone: Vec<Vec<(String, String)>> = Vec::new();
+        self.series.retain(|_, s| {
             if s.seen == generation {
                 true
             } else {
                 if s.tracked {
-                    gone.push((*hash, std::mem::take(&mut s.labels)));
+                    gone.push(s.labels.unpack());
                 }
                 false
             }
         });
         // Deterministic order (the map's is not).
-        gone.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-        for (_, labels) in gone {
+        gone.sort_unstable();
+        for mut labels in gone {
+            add_external_labels(&mut labels, &settings.external_labels);
             report.stale_markers += 1;
             batch.samples.push(Sample {
                 labels,
@@ -534,4 +575,26 @@ fn check_limits(labels: &[(String, String)], s: &AppendSettings) -> Result<(), S
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod packed_tests {
+    use super::PackedLabels;
+
+    #[test]
+    fn packed_labels_read_back_exactly() {
+        let cases: [&[(&str, &str)]; 4] = [
+            &[],
+            &[("__name__", "up")],
+            &[("a", ""), ("", "b"), ("nul", "x\0y"), ("utf8", "é—🦀")],
+            &[("long", &"v".repeat(70_000)), ("z", "1")],
+        ];
+        for case in cases {
+            let labels: Vec<(String, String)> = case
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(PackedLabels::pack(&labels).unpack(), labels);
+        }
+    }
 }

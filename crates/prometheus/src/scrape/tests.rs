@@ -372,6 +372,37 @@ fn duplicates_extras_and_external_labels() {
     );
 }
 
+/// A staleness marker must name the same series as the samples before it, so it carries the
+/// external labels too (and the synthetic series' markers do as well).
+#[test]
+fn staleness_markers_carry_external_labels() {
+    let s = AppendSettings {
+        external_labels: ls(&[("region", "eu")]),
+        ..settings()
+    };
+    let mut st = SeriesState::new();
+    let (first, _) = scrape(&mut st, &s, "g{s=\"é\\u0000\"} 1\nkept 2\n", 1000);
+    assert_eq!(
+        lines(&first)[0],
+        r#"g{instance="h:1",job="node",region="eu",s="é\\u0000"} 1 @1000"#
+    );
+    let (batch, _) = scrape(&mut st, &s, "kept 2\n", 2000);
+    assert_eq!(
+        lines(&batch)[1],
+        r#"g{instance="h:1",job="node",region="eu",s="é\\u0000"} STALE @2000"#
+    );
+    let batch = st.end_of_run(&target(), &s, 3000).unwrap();
+    assert_eq!(
+        lines(&batch)[0],
+        r#"kept{instance="h:1",job="node",region="eu"} STALE @3000"#
+    );
+    assert!(
+        lines(&batch)[1].starts_with(r#"up{instance="h:1",job="node",region="eu"} STALE"#),
+        "{:?}",
+        lines(&batch)
+    );
+}
+
 #[test]
 fn openmetrics_bodies_carry_exemplars_and_units() {
     let body = "# TYPE foo_seconds counter\n# UNIT foo_seconds seconds\nfoo_seconds_total 1 # {trace_id=\"abc\"} 0.5 1.5\n# EOF\n";
