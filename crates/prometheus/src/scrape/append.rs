@@ -109,7 +109,7 @@ impl PackedLabels {
         let mut rest: &[u8] = &self.0;
         // Packed from `String`s, so every part is whole and valid UTF-8; the lossy decoding
         // only keeps this free of a panic path.
-        let mut next = |rest: &mut &[u8]| -> Option<String> {
+        let next = |rest: &mut &[u8]| -> Option<String> {
             let (len, tail) = rest.split_first_chunk::<4>()?;
             let len = u32::from_le_bytes(*len) as usize;
             let part = tail.get(..len)?;
