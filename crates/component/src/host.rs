@@ -40,6 +40,17 @@ pub struct GraphDescription {
     pub feature_gates: Vec<FeatureGateDescription>,
 }
 
+impl GraphDescription {
+    /// Whether a feature gate is enabled. Every gate a component reads is on by default, so a
+    /// gate the service was not told about (tests, embedders) counts as enabled.
+    pub fn gate_enabled(&self, id: &str) -> bool {
+        self.feature_gates
+            .iter()
+            .find(|g| g.id == id)
+            .is_none_or(|g| g.enabled)
+    }
+}
+
 /// One running pipeline.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PipelineDescription {

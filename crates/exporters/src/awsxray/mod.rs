@@ -207,19 +207,12 @@ impl XraySender {
     /// the feature gates.
     async fn connect(&self, host: &Host) -> Result<(), StartError> {
         let gates = host.graph_description();
-        let gate = |id: &str| {
-            gates
-                .feature_gates
-                .iter()
-                .find(|g| g.id == id)
-                .is_none_or(|g| g.enabled)
-        };
         let _ = self.translator.set(Translator::new(Options {
             indexed_attributes: self.config.indexed_attributes.clone(),
             index_all_attributes: self.config.index_all_attributes,
             log_groups: self.config.aws_log_groups.clone(),
-            skip_timestamp_validation: gate(GATE_SKIP_TIMESTAMP_VALIDATION),
-            allow_dot: gate(GATE_ALLOW_DOT),
+            skip_timestamp_validation: gates.gate_enabled(GATE_SKIP_TIMESTAMP_VALIDATION),
+            allow_dot: gates.gate_enabled(GATE_ALLOW_DOT),
         }));
         if self.session.get().is_none() {
             let exec_env =

@@ -66,16 +66,9 @@ impl StartTimeGates {
     /// From the service's gates; a gate the binary did not register keeps its default.
     pub fn from_host(host: &Host) -> Self {
         let graph = host.graph_description();
-        let enabled = |id: &str| {
-            graph
-                .feature_gates
-                .iter()
-                .find(|g| g.id == id)
-                .is_none_or(|g| g.enabled)
-        };
         StartTimeGates {
-            adjust_start_times: !enabled(GATE_REMOVE_START_TIME_ADJUSTMENT),
-            use_created_metric: enabled(GATE_USE_CREATED_METRIC),
+            adjust_start_times: !graph.gate_enabled(GATE_REMOVE_START_TIME_ADJUSTMENT),
+            use_created_metric: graph.gate_enabled(GATE_USE_CREATED_METRIC),
         }
     }
 }
