@@ -11,18 +11,16 @@ if ! command -v cargo >/dev/null; then
 fi
 
 # Debian's Prometheus 2.42 and node_exporter 1.5: scrape targets, remote-write receiver and
-# relabelling oracle for the Prometheus end-to-end tests; tinyproxy: the HTTP proxy (CONNECT)
-# the scrape client's proxy_url tests go through.
+# relabelling oracle for the Prometheus end-to-end tests; tinyproxy (the executable only, no
+# service, which would listen on 8888, the collector's own port): the HTTP proxy (CONNECT) the
+# scrape client's proxy_url tests go through.
 if ! command -v prometheus >/dev/null || ! command -v prometheus-node-exporter >/dev/null \
   || ! command -v tinyproxy >/dev/null; then
   as_root=""
   [ "$(id -u)" -ne 0 ] && as_root="sudo"
   $as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends \
-    prometheus prometheus-node-exporter tinyproxy >/dev/null
-  # Where the package's service did start, it listens on 8888, the collector's own telemetry
-  # port: the tests start their own instances, so stop it.
-  $as_root pkill -x tinyproxy 2>/dev/null || true
+    prometheus prometheus-node-exporter tinyproxy-bin >/dev/null
 fi
 export FERROCOL_TEST_PROMETHEUS="$(command -v prometheus)"
 export FERROCOL_TEST_NODE_EXPORTER="$(command -v prometheus-node-exporter)"
